@@ -1,0 +1,94 @@
+"""Named datasets, fetched once with a checksum into a local cache.
+
+The cache is ``$BITPREDICT_DATA_DIR`` when set (tests point it at a folder holding the file,
+so no test touches the network), else Keras' own ``~/.keras/datasets``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from data.errors import DataError
+from data.read import read_prices
+from data.validate import check_calendar
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    filename: str
+    origin: str
+    sha256: str
+
+
+DATASETS = {
+    "btc": Dataset(
+        name="btc",
+        filename="BTC_USD_2013-10-01_2021-05-18-CoinDesk.csv",
+        origin=(
+            "https://raw.githubusercontent.com/mrdbourke/tensorflow-deep-learning/main/extras/"
+            "BTC_USD_2013-10-01_2021-05-18-CoinDesk.csv"
+        ),
+        sha256="865dc9835cc911b79ee8fad1b7dbbf70100f684b4a1911394b30b72a8880906a",
+    ),
+}
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("BITPREDICT_DATA_DIR")
+    return Path(env) if env else Path.home() / ".keras" / "datasets"
+
+
+def fetch(name: str) -> Path:
+    """Path of the named dataset's file, downloading it (checksum-verified) if not cached."""
+    ds = DATASETS[name]
+    cached = cache_dir() / ds.filename
+    if cached.is_file():
+        if sha256_of(cached) != ds.sha256:
+            raise DataError(cached, "cached file has the wrong sha256; delete it to download again")
+        return cached
+    import keras  # imported late: TensorFlow's start-up is slow and not needed when cached
+
+    try:
+        got = keras.utils.get_file(
+            ds.filename, ds.origin, file_hash=ds.sha256, cache_dir=str(cached.parent), cache_subdir=""
+        )
+    except Exception as err:  # network errors come in many types
+        raise DataError(ds.origin, f"download failed ({type(err).__name__}: {err})") from None
+    return Path(got)
+
+
+def load(
+    data: str = "btc",
+    *,
+    date_col: str | None = None,
+    target_col: str | None = None,
+    fill_gaps: bool = False,
+) -> pd.DataFrame:
+    """Load a named dataset or a CSV path, checked and on a full daily calendar.
+
+    ``frame.attrs`` records ``source``, ``dataset`` (short name used in study names),
+    ``sha256`` and ``filled_days``.
+    """
+    path = fetch(data) if data in DATASETS else Path(data)
+    frame = read_prices(path, date_col=date_col, target_col=target_col)
+    frame, filled = check_calendar(frame, fill_gaps=fill_gaps)
+    frame.attrs.update(
+        dataset=data if data in DATASETS else path.stem,
+        sha256=sha256_of(path),
+        filled_days=filled,
+    )
+    return frame
