@@ -1,0 +1,39 @@
+"""LSTM family: stacked (bidirectional) LSTMs over the window -> dense head -> horizon. Seed model 5."""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from spaces.shared import SEED_SETTINGS, dropout
+from spaces.space import Choice, Int, Space
+
+SPACE = Space([
+    Int("lstm_layers", 1, 3),
+    Int("units", 16, 256, log=True),
+    Choice("bidirectional", (False, True)),
+    Choice("activation", ("tanh", "relu")),
+    Choice("head_units", (0, 32, 64, 128)),
+])
+
+
+def body(x, config: dict):
+    n = config["lstm_layers"]
+    for i in range(n):
+        rnn = layers.LSTM(config["units"], activation=config["activation"], return_sequences=i < n - 1)
+        x = layers.Bidirectional(rnn)(x) if config["bidirectional"] else rnn(x)
+        x = dropout(x, config)
+    if config["head_units"]:
+        x = layers.Dense(config["head_units"], activation="relu")(x)
+    return x
+
+
+def build(config: dict, n_features: int, horizon: int) -> keras.Model:
+    inputs = keras.Input((config["window"], n_features))
+    return keras.Model(inputs, layers.Dense(horizon)(body(inputs, config)), name="lstm")
+
+
+PRESETS = {
+    "seed-lstm": {**SEED_SETTINGS, "family": "lstm", "window": 7, "lstm_layers": 1, "units": 128,
+                  "bidirectional": False, "activation": "relu", "head_units": 0},
+}

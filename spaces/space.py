@@ -1,0 +1,152 @@
+"""A search space as data: hyperparameters declared once, sampled by Optuna or keras-tuner.
+
+Each parameter may carry ``when=(parent, values)``: it exists only when an earlier parameter
+took one of ``values``. Sampling walks the declaration in order and skips inactive ones, so a
+sampled configuration holds exactly the parameters that matter to the model.
+
+Example:
+    >>> import optuna
+    >>> space = Space([Int("layers", 1, 3), Int("units", 16, 512, log=True),
+    ...                Choice("head", ("flatten", "pool")), Float("gap", 0.0, 1.0, when=("head", ("pool",)))])
+    >>> trial = optuna.trial.FixedTrial({"layers": 2, "units": 64, "head": "flatten"})
+    >>> space.sample_optuna(trial)
+    {'layers': 2, 'units': 64, 'head': 'flatten'}
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Any
+
+
+Condition = tuple[str, tuple]
+
+
+def _conditions(when) -> tuple[Condition, ...]:
+    """``None``, one ``(parent, values)`` pair, or a tuple of pairs that must all hold."""
+    if when is None:
+        return ()
+    if isinstance(when[0], str):
+        return ((when[0], tuple(when[1])),)
+    return tuple((parent, tuple(values)) for parent, values in when)
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    when: tuple[Condition, ...] = ()
+
+    def active(self, config: dict) -> bool:
+        return all(config.get(parent) in values for parent, values in self.when)
+
+    def renamed(self, name: str, when: tuple[Condition, ...]) -> Param:
+        fields = {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in ("name", "when")}
+        return type(self)(name, when=when, **fields)
+
+
+@dataclass(frozen=True, init=False)
+class Int(Param):
+    low: int = 0
+    high: int = 1
+    log: bool = False
+    step: int = 1
+
+    def __init__(self, name, low, high, *, log=False, step=1, when=None):
+        _set(self, name=name, low=low, high=high, log=log, step=step, when=_conditions(when))
+
+
+@dataclass(frozen=True, init=False)
+class Float(Param):
+    low: float = 0.0
+    high: float = 1.0
+    log: bool = False
+
+    def __init__(self, name, low, high, *, log=False, when=None):
+        _set(self, name=name, low=low, high=high, log=log, when=_conditions(when))
+
+
+@dataclass(frozen=True, init=False)
+class Choice(Param):
+    values: tuple = ()
+
+    def __init__(self, name, values, *, when=None):
+        _set(self, name=name, values=tuple(values), when=_conditions(when))
+
+
+def _set(obj, **fields):
+    for key, value in fields.items():
+        object.__setattr__(obj, key, value)
+
+
+class Space:
+    """An ordered list of parameters; conditions may only refer to earlier ones."""
+
+    def __init__(self, params: list[Param], *, partial: bool = False):
+        """``partial`` allows conditions on parameters declared elsewhere (a space to be added)."""
+        names = [p.name for p in params]
+        if len(set(names)) != len(names):
+            raise ValueError(f"duplicate parameter names in {names}")
+        for i, p in enumerate(params):
+            for parent, _ in p.when:
+                if parent not in names[:i] and not (partial and parent not in names):
+                    raise ValueError(f"{p.name!r} depends on {parent!r}, which is not declared before it")
+        self.params = list(params)
+
+    def __iter__(self):
+        return iter(self.params)
+
+    def __add__(self, other: Space) -> Space:
+        return Space(self.params + other.params)
+
+    def prefixed(self, prefix: str, *, when: Condition) -> Space:
+        """The same parameters named ``prefix.name`` and active only ``when`` (nested bodies)."""
+        def inner(p):
+            return tuple((f"{prefix}.{parent}", values) for parent, values in p.when)
+
+        return Space([p.renamed(f"{prefix}.{p.name}", (_conditions(when)[0], *inner(p))) for p in self.params],
+                     partial=True)
+
+    def _sample(self, pick) -> dict[str, Any]:
+        config: dict[str, Any] = {}
+        for p in self.params:
+            if p.active(config):
+                config[p.name] = pick(p)
+        return config
+
+    def sample_optuna(self, trial) -> dict[str, Any]:
+        """Sample with an Optuna ``Trial`` (or ``FixedTrial``)."""
+
+        def pick(p):
+            if isinstance(p, Int):
+                return trial.suggest_int(p.name, p.low, p.high, log=p.log, step=p.step)
+            if isinstance(p, Float):
+                return trial.suggest_float(p.name, p.low, p.high, log=p.log)
+            return trial.suggest_categorical(p.name, p.values)
+
+        return self._sample(pick)
+
+    def sample_keras_tuner(self, hp) -> dict[str, Any]:
+        """Sample with a keras-tuner ``HyperParameters``, declaring conditions as its scopes."""
+
+        def pick(p):
+            with contextlib.ExitStack() as scopes:
+                for parent, values in p.when:
+                    scopes.enter_context(hp.conditional_scope(parent, list(values)))
+                return _kt(hp, p)
+
+        return self._sample(pick)
+
+    def defaults(self) -> dict[str, Any]:
+        """A valid configuration without a sampler: the low end of numbers, the first choice."""
+        return self._sample(lambda p: p.values[0] if isinstance(p, Choice) else p.low)
+
+
+def _kt(hp, p: Param):
+    if isinstance(p, Int):
+        return hp.Int(p.name, p.low, p.high, step=p.step if not p.log else None, sampling="log" if p.log else "linear")
+    if isinstance(p, Float):
+        return hp.Float(p.name, p.low, p.high, sampling="log" if p.log else "linear")
+    if all(isinstance(v, bool) for v in p.values):
+        return hp.Boolean(p.name)
+    return hp.Choice(p.name, list(p.values))
