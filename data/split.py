@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from data.errors import DataError
+from data.features import with_features
 from data.window import Windows, make_windows, n_windows
 
 MIN_TRAIN_WINDOWS = 20
@@ -115,6 +116,9 @@ class SearchData:
     def val(self, *, window: int, horizon: int) -> Windows:
         return _between(self.frame, window, horizon, start=self.plan.val_start)
 
+    def with_features(self, names) -> SearchData:
+        return SearchData(with_features(self.frame, names), self.plan)
+
     def train_series(self):
         """Training prices (Hyndman's MASE scale is their in-sample naive MAE)."""
         return self.frame["target"][self.frame.index < self.plan.val_start].to_numpy()
@@ -136,5 +140,9 @@ class FinalData:
     def test(self, *, window: int, horizon: int) -> Windows:
         return _between(self.frame, window, horizon, start=self.plan.test_start)
 
+    def with_features(self, names) -> FinalData:
+        return FinalData(with_features(self.frame, names), self.plan)
+
     def fit_series(self):
+        """Every price before the test split (Hyndman's MASE scale for test scores)."""
         return self.frame["target"][self.frame.index < self.plan.test_start].to_numpy()

@@ -19,7 +19,7 @@ def naive_report(frame, *, window: int, horizon: int, test_size: float, val_size
     plan = make_plan(frame, window=window, horizon=horizon, test_size=test_size, val_size=val_size)
     final = FinalData(frame, plan)
     test = final.test(window=window, horizon=horizon)
-    scores = evaluate(test.Y, test.naive, final.search().train_series())
+    scores = evaluate(test.Y, test.naive, final.fit_series())
     sizes = plan.sizes(frame, window=window, horizon=horizon)
     return {
         **scores,

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable
@@ -39,16 +40,15 @@ class TrainResult:
     n_params: int
     history: list[tuple[int, float]] = field(default_factory=list)  # (epoch, val MASE)
     train_loss: float = float("nan")
+    scaler: Scaler | None = None
 
 
 def use_gpu_if_present() -> list:
     """Let TensorFlow grow GPU memory as needed (several trials share one card); return the GPUs."""
     gpus = tf.config.list_physical_devices("GPU")
     for gpu in gpus:
-        try:
+        with contextlib.suppress(RuntimeError):  # already initialised: growth was set before
             tf.config.experimental.set_memory_growth(gpu, True)
-        except RuntimeError:  # already initialised
-            pass
     return gpus
 
 
@@ -61,6 +61,31 @@ def predict(model: keras.Model, scaler: Scaler, windows: Windows, *, batch: int 
     X = scaler.x(windows.X)
     out = np.concatenate([np.asarray(model(X[i : i + batch], training=False)) for i in range(0, len(X), batch)])
     return scaler.inverse_y(out, windows.X)
+
+
+class FusedAdam:
+    """Adam with one fused kernel per variable (``ResourceApplyAdam``).
+
+    The update is Keras' ``Adam`` (beta 0.9/0.999, epsilon 1e-7, bias-corrected step size), but
+    it traces about 3x faster: Keras 3's optimizer builds dozens of graph ops per variable, which
+    dominates compile time for deep models such as a 30-stack N-BEATS.
+    """
+
+    def __init__(self, variables, learning_rate: float, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+        self.variables = [getattr(v, "value", v) for v in variables]  # the tf.Variable under a KerasVariable
+        self.m = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.variables]
+        self.v = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.variables]
+        self.step = tf.Variable(0.0, trainable=False)
+        self.lr, self.beta_1, self.beta_2, self.epsilon = (
+            tf.constant(x, tf.float32) for x in (learning_rate, beta_1, beta_2, epsilon))
+
+    def apply(self, grads) -> None:
+        self.step.assign_add(1.0)
+        b1_power, b2_power = tf.pow(self.beta_1, self.step), tf.pow(self.beta_2, self.step)
+        for var, m, v, g in zip(self.variables, self.m, self.v, grads, strict=True):
+            tf.raw_ops.ResourceApplyAdam(var=var.handle, m=m.handle, v=v.handle, beta1_power=b1_power,
+                                         beta2_power=b2_power, lr=self.lr, beta1=self.beta_1, beta2=self.beta_2,
+                                         epsilon=self.epsilon, grad=g)
 
 
 def _compiled_chunk(train_model, loss_fn, optimizer, X, Y, batch_size: int):
@@ -78,7 +103,7 @@ def _compiled_chunk(train_model, loss_fn, optimizer, X, Y, batch_size: int):
                 xb, yb = tf.gather(X, idx), tf.gather(Y, idx)
                 with tf.GradientTape() as tape:
                     loss = loss_fn(yb, train_model(xb, training=True))
-                optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+                optimizer.apply(tape.gradient(loss, variables))
                 total += loss
         return total / tf.cast(n_epochs * n_batches, tf.float32)
 
@@ -106,11 +131,10 @@ def train(
     X = tf.constant(scaler.x(train_w.X))
     Y = tf.constant(scaler.y(train_w.Y, train_w.X))
     train_model, loss_fn = spaces.training_view(model, config)
-    optimizer = keras.optimizers.Adam(config["learning_rate"])
-    optimizer.build(train_model.trainable_variables)
+    optimizer = FusedAdam(train_model.trainable_variables, config["learning_rate"])
     run = _compiled_chunk(train_model, loss_fn, optimizer, X, Y, int(config["batch_size"]))
 
-    result = TrainResult(None, 0, 0, 0.0, model.count_params())
+    result = TrainResult(None, 0, 0, 0.0, model.count_params(), scaler=scaler)
     best_weights, since_best = None, 0
     chunk = max(1, eval_every) if val_w is not None else max(1, min(epochs, 50))
     while result.epochs < epochs:

@@ -10,7 +10,7 @@ SHARED = Space([
     Int("window", 7, 90, log=True),
     Choice("scaler", ("none", "minmax", "logrel")),
     Float("learning_rate", 1e-4, 1e-2, log=True),
-    Choice("batch_size", (32, 64, 128, 256)),
+    Choice("batch_size", (32, 64, 128, 256, 512, 1024)),
     Choice("loss", ("mae", "mse", "huber", "mape")),
     Float("dropout", 0.0, 0.5),
 ])

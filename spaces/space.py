@@ -19,7 +19,6 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any
 
-
 Condition = tuple[str, tuple]
 
 

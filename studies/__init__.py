@@ -1,0 +1,58 @@
+"""Study declarations, one TOML file per family: sampler, pruner, metric, budget, horizon.
+
+Example:
+    >>> from studies import load_study_spec
+    >>> spec = load_study_spec("lstm", trials=10)
+    >>> spec.family, spec.trials, spec.pruner
+    ('lstm', 10, 'hyperband')
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+HERE = Path(__file__).parent
+SAMPLERS = ("tpe", "random", "cmaes", "gp")
+PRUNERS = ("hyperband", "median", "none")
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    family: str
+    sampler: str = "tpe"
+    pruner: str = "hyperband"
+    metric: str = "val_mase"
+    direction: str = "minimize"
+    trials: int = 50
+    epochs: int = 200
+    patience: int = 20
+    eval_every: int = 5
+    horizon: int = 1
+
+    def __post_init__(self):
+        if self.sampler not in SAMPLERS:
+            raise ValueError(f"unknown sampler {self.sampler!r}; choose from {', '.join(SAMPLERS)}")
+        if self.pruner not in PRUNERS:
+            raise ValueError(f"unknown pruner {self.pruner!r}; choose from {', '.join(PRUNERS)}")
+
+
+def families() -> list[str]:
+    return sorted(p.stem for p in HERE.glob("*.toml"))
+
+
+def load_study_spec(family: str, **overrides) -> StudySpec:
+    """The family's declaration with ``overrides`` (``None`` values are ignored) applied."""
+    path = HERE / f"{family}.toml"
+    if not path.is_file():
+        raise ValueError(f"no study declared for family {family!r}; declared: {', '.join(families())}")
+    with open(path, "rb") as fh:
+        spec = StudySpec(**tomllib.load(fh))
+    known = {f.name for f in fields(StudySpec)}
+    return replace(spec, **{k: v for k, v in overrides.items() if v is not None and k in known})

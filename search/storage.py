@@ -1,0 +1,82 @@
+"""Where studies live: Optuna's storages behind one ``--storage`` option.
+
+- default: an embedded SQLite file, ``runs/optuna.db``;
+- ``sqlite:///path.db``, ``postgresql://user@host/db`` (the ``postgres`` extra): RDB storages;
+- a path ending in ``.log`` or ``.jsonl``: Optuna's journal file, for several processes on one
+  machine without a database (SQLite locks under concurrent writers).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+
+import optuna
+
+from search.cli import UsageError
+
+RUNS = Path("runs")
+DEFAULT_STORAGE = f"sqlite:///{RUNS / 'optuna.db'}"
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def check_study_name(name: str) -> str:
+    """Study names become folder names under ``runs/``: letters, digits, ``.``, ``_``, ``-``."""
+    if not _SAFE_NAME.match(name) or ".." in name:
+        raise UsageError(f"invalid study name {name!r}: use letters, digits, '.', '_' and '-' (no '..', no '/')")
+    return name
+
+
+def redact(url: str) -> str:
+    """The URL with any password replaced, for messages."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+def open_storage(url: str | None = None):
+    url = url or DEFAULT_STORAGE
+    if url.endswith((".log", ".jsonl")) and "://" not in url:
+        from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+        Path(url).parent.mkdir(parents=True, exist_ok=True)
+        return JournalStorage(JournalFileBackend(url))
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme.split("+")[0] not in ("sqlite", "postgresql", "mysql"):
+        raise UsageError(f"unknown storage {redact(url)!r}: use sqlite:///FILE.db, postgresql://..., or a FILE.log journal")
+    if scheme == "sqlite":
+        Path(url.split("sqlite:///", 1)[-1]).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return optuna.storages.RDBStorage(url)
+    except Exception as err:  # driver and connection errors come in many types
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise UsageError(f"cannot open storage {redact(url)}: {redact(reason)}") from None
+
+
+def make_sampler(name: str, seed: int | None):
+    if name == "tpe":
+        # multivariate + group is what conditional spaces need; Optuna marks both experimental.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True, constant_liar=True)
+    if name == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if name == "cmaes":
+        return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
+    if name == "gp":
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            raise UsageError("the gp sampler needs PyTorch: pip install '.[gp]'") from None
+        return optuna.samplers.GPSampler(seed=seed)
+    raise UsageError(f"unknown sampler {name!r}")
+
+
+def make_pruner(name: str, *, min_epochs: int, max_epochs: int):
+    """Hyperband by default; its resource is the epoch, as reported by the trainer."""
+    if name == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=min_epochs, max_resource=max_epochs, reduction_factor=3)
+    if name == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=2 * min_epochs)
+    if name == "none":
+        return optuna.pruners.NopPruner()
+    raise UsageError(f"unknown pruner {name!r}")

@@ -1,0 +1,121 @@
+"""Every family: sampled configurations build, train and give (batch, H); models save and reload."""
+
+from __future__ import annotations
+
+import json
+
+import keras
+import keras_tuner as kt
+import numpy as np
+import optuna
+import pytest
+
+import spaces
+from data import FinalData, load, make_plan
+from search.kt_engine import SpaceTuner
+from search.trainer import predict, train
+from spaces.space import Choice, Float, Int, Space
+
+FAMILIES = list(spaces.FAMILIES)
+
+
+@pytest.fixture(scope="module")
+def short_data(btc_short):
+    frame = load(str(btc_short))
+    return FinalData(frame, make_plan(frame, window=7, horizon=7, test_size=30, val_size=30)).search()
+
+
+def small(config: dict) -> dict:
+    """Keep sampled models quick on two cores, without changing what is sampled."""
+    return {**config, "batch_size": 256}
+
+
+def check_trains(config: dict, search, horizon: int) -> np.ndarray:
+    data = search.with_features(spaces.features(config))
+    train_w = data.train(window=config["window"], horizon=horizon)
+    val_w = data.val(window=config["window"], horizon=horizon)
+    model = spaces.build(config, data.frame.shape[1], horizon)
+    result = train(model, small(config), train_w, None, epochs=2)
+    pred = predict(model, result.scaler, val_w)
+    assert pred.shape == (len(val_w), horizon)
+    assert model.output_shape == (None, horizon)
+    keras.backend.clear_session()
+    return pred
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_sampled_configs_build_train_and_shape(family, short_data, tmp_path):
+    # 10 configurations from Optuna's adapter ...
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
+    optuna_configs = []
+    for i in range(10):
+        trial = study.ask()
+        config = spaces.sample_optuna(family, trial)
+        optuna_configs.append(config)
+        check_trains(config, short_data, horizon=1 if i % 2 else 7)
+        study.tell(trial, 1.0)
+    # ... and 10 from keras-tuner's oracle through the same declaration.
+    horizons = iter([1, 7] * 5)
+    oracle = kt.oracles.RandomSearchOracle(objective=kt.Objective("val_mase", "min"), max_trials=10, seed=1)
+    tuner = SpaceTuner(family, score=lambda c, _: float(np.isfinite(check_trains(c, short_data, next(horizons))).all()),
+                       epochs=2, oracle=oracle, directory=str(tmp_path), project_name=family, overwrite=True)
+    tuner.search(verbose=0)
+    assert len(tuner.configs) == 10
+    for config in optuna_configs + tuner.configs:
+        assert json.loads(json.dumps(config)) == config  # configurations are plain JSON
+        assert config["family"] == family
+        assert 7 <= config["window"] <= 90
+    # Random sampling explores: not every configuration is the same.
+    assert len({json.dumps(c, sort_keys=True) for c in optuna_configs}) == 10
+    assert len({json.dumps(c, sort_keys=True) for c in tuner.configs}) > 1
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_model_saves_and_reloads_with_identical_predictions(family, tmp_path):
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=3))
+    config = spaces.sample_optuna(family, study.ask())
+    n_features = 1 + len(spaces.features(config))
+    model = spaces.build(config, n_features, 3)
+    X = np.random.default_rng(0).uniform(100, 200, size=(16, config["window"], n_features)).astype("float32")
+    before = np.asarray(model(X))
+    path = tmp_path / f"{family}.keras"
+    model.save(path)
+    reloaded = keras.models.load_model(path)
+    np.testing.assert_array_equal(np.asarray(reloaded(X)), before)
+
+
+def test_seed_nbeats_preset_is_the_seeds_model():
+    model = spaces.build(spaces.preset("seed-nbeats"), 1, 1)
+    blocks = [layer for layer in model.layers if type(layer).__name__ == "NBeatsBlock"]
+    assert len(blocks) == 30
+    assert all(b.n_layers == 4 and b.width == 512 for b in blocks)
+    assert model.count_params() == 23_885_040
+
+
+def test_presets_are_points_of_their_spaces():
+    for name, config in spaces.PRESETS.items():
+        values = {k: v for k, v in config.items() if k in {p.name for p in spaces.space(config["family"])}}
+        sampled = spaces.space(config["family"]).sample_optuna(optuna.trial.FixedTrial(values))
+        assert sampled == values, name
+
+
+def test_conditional_parameters_exist_only_when_active():
+    space = Space([Int("layers", 1, 3), Choice("head", ("flatten", "pool")),
+                   Float("gap", 0.0, 1.0, when=("head", ("pool",)))])
+    assert "gap" not in space.sample_optuna(optuna.trial.FixedTrial({"layers": 1, "head": "flatten"}))
+    assert space.sample_optuna(optuna.trial.FixedTrial({"layers": 1, "head": "pool", "gap": 0.5}))["gap"] == 0.5
+    mv = spaces.space("multivariate").sample_optuna(optuna.trial.FixedTrial(
+        {**spaces.preset("seed-multivariate")}))
+    assert not any(k.startswith(("lstm.", "conv1d.")) for k in mv)
+    with pytest.raises(ValueError, match="not declared before it"):
+        Space([Float("gap", 0, 1, when=("head", ("pool",))), Choice("head", ("pool",))])
+
+
+def test_ensemble_members_have_their_own_losses_and_spread():
+    config = spaces.preset("seed-ensemble")
+    assert spaces.ensemble.member_losses(config) == ["mae", "mse", "mape"] * 5
+    model = spaces.build(config, 1, 2)
+    X = np.random.default_rng(0).uniform(100, 200, size=(8, 7, 1)).astype("float32")
+    members = spaces.ensemble.member_predictions(model, X)
+    assert members.shape == (8, 15, 2)
+    np.testing.assert_allclose(np.median(members, axis=1), np.asarray(model(X)), rtol=1e-5)
