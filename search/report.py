@@ -198,12 +198,12 @@ def _search_figures(study: optuna.Study) -> list[tuple[str, object]]:
 def html_report(study: optuna.Study, summary: dict, run_dir: Path, report_md: str) -> str:
     sections: list[tuple[str, object]] = []
     best = summary["retrained"][0]
-    pred = pd.read_csv(best["predictions"])
+    pred = pd.read_csv(run_dir / best["predictions"])
     pred = pred[pred["step"] == 1]
     sections.append(("Test period", test_period_figure(pred)))
     sections.append(("Residuals", residual_figure(pred)))
     if summary.get("intervals"):
-        iv = pd.read_csv(summary["intervals"]["csv"])
+        iv = pd.read_csv(run_dir / summary["intervals"]["csv"])
         sections.append(("Prediction intervals", interval_figure(iv[iv["step"] == 1], summary["intervals"])))
     fc_path = run_dir / "forecast.csv"
     if fc_path.is_file():

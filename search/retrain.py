@@ -66,7 +66,7 @@ def retrain_config(config: dict, final: FinalData, *, horizon: int, epochs: int,
         path = out / "models" / f"{label}-seed{seed}.keras"
         model.save(path)
         preds.append(pred)
-        runs.append({"seed": seed, "model": str(path), "seconds": round(result.seconds, 3),
+        runs.append({"seed": seed, "model": str(path.relative_to(out)), "seconds": round(result.seconds, 3),
                      **evaluate(test_w.Y, pred, final.fit_series())})
         keras.backend.clear_session()
         gc.collect()
@@ -84,7 +84,7 @@ def retrain_config(config: dict, final: FinalData, *, horizon: int, epochs: int,
         "rel_mae": combined["mae"] / naive_metrics["mae"],
         "dm_stat": dm_stat, "dm_p": dm_p,
         "beats_naive": bool(combined["mae"] < naive_metrics["mae"] and dm_p < SIGNIFICANCE),
-        "predictions": str(out / "predictions" / f"{label}.csv"),
+        "predictions": f"predictions/{label}.csv",  # paths are relative to runs/<study>/
         "_test": (test_w, mean_pred, spread, "members" if members is not None else "seeds"),
     }
 
@@ -117,7 +117,7 @@ def interval_check(config: dict, final: FinalData, *, horizon: int, epochs: int,
                            "mean_halfwidth": float(np.mean(hi - lo) / 2)}
     path = out / "predictions" / "intervals.csv"
     pd.DataFrame(columns).to_csv(path, index=False, float_format="%.6f")
-    report["csv"] = str(path)
+    report["csv"] = str(path.relative_to(out))
     return report
 
 
@@ -192,6 +192,26 @@ def retrain_study(study: optuna.Study, *, top: int = 3, seeds: int = 3, runs_dir
     return summary
 
 
+def retrain_from_file(path: Path, runs_dir: Path = RUNS) -> dict:
+    """Retrain a ``best_config.json`` without its study: same data (sha256 checked), split, seeds."""
+    from search.study import DataSpec
+
+    try:
+        spec = json.loads(Path(path).read_text())
+        config, horizon, dataset = spec["config"], int(spec["horizon"]), dict(spec["dataset"])
+        sha256 = dataset.pop("sha256")
+        data = DataSpec(**{k: v for k, v in dataset.items() if k != "name"})
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise cli.UsageError(f"{path}: not a usable best_config.json ({type(err).__name__}: {err})") from None
+    final = data.final_data(horizon, sha256=sha256)
+    out = runs_dir / f"{spec['study']}-from-config"
+    result = retrain_config(config, final, horizon=horizon, epochs=int(spec["epochs"]), seeds=list(spec["seeds"]),
+                            out=out, label=f"trial{spec['trial']}")
+    result.pop("_test")
+    (out / "retrain.json").write_text(json.dumps(result, indent=2))
+    return result
+
+
 def verdict(results: list[dict], naive: dict) -> str:
     """One plain sentence: does the best configuration (by validation) beat naive, significantly?"""
     if not results:
@@ -234,13 +254,19 @@ def format_table(summary: dict) -> str:
 @cli.main_guard
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m search.retrain", description=__doc__.split("\n")[0])
-    parser.add_argument("--study", required=True, help="study name (see `python -m search.report --all`)")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--study", help="study name (see `python -m search.report --all`)")
+    which.add_argument("--config", type=Path, help="a best_config.json written by search.report: retrain from it alone")
     parser.add_argument("--storage", help="storage URL (default: sqlite:///runs/optuna.db)")
     parser.add_argument("--top", type=int, default=3, help="how many best configurations to retrain (default 3)")
     parser.add_argument("--seeds", type=int, default=3, help="random seeds per configuration (default 3)")
     parser.add_argument("--verbose", action="store_true", help="show TensorFlow's logging")
     args = parser.parse_args(argv)
     cli.quiet_tensorflow(args.verbose)
+    if args.config:
+        result = retrain_from_file(args.config)
+        print(json.dumps({k: result[k] for k in ("mean", "std", "rel_mae", "dm_p", "beats_naive")}, indent=2))
+        return 0
     study = load_existing(args.study, args.storage)
     summary = retrain_study(study, top=args.top, seeds=args.seeds)
     print(format_table(summary))

@@ -4,6 +4,10 @@
 - ``sqlite:///path.db``, ``postgresql://user@host/db`` (the ``postgres`` extra): RDB storages;
 - a path ending in ``.log`` or ``.jsonl``: Optuna's journal file, for several processes on one
   machine without a database (SQLite locks under concurrent writers).
+
+RDB storages run with heartbeats: a trial whose worker died (``kill -9``, a lost machine) stops
+beating, is marked FAIL by the next live worker after the grace period, and its configuration is
+re-run (at most ``MAX_RETRY`` times) with the original trial's number recorded.
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ import optuna
 from search.cli import UsageError
 
 RUNS = Path("runs")
+HEARTBEAT_SECONDS = 30  # a worker proves it is alive this often ...
+GRACE_SECONDS = 90  # ... and is declared dead after this long without a beat
+MAX_RETRY = 2
 DEFAULT_STORAGE = f"sqlite:///{RUNS / 'optuna.db'}"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
@@ -33,7 +40,19 @@ def redact(url: str) -> str:
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
-def open_storage(url: str | None = None):
+def _driver_url(url: str) -> str:
+    """``postgresql://`` means SQLAlchemy's psycopg2 driver; use psycopg 3 (the ``postgres`` extra)."""
+    if url.startswith("postgresql://"):
+        try:
+            import psycopg2  # noqa: F401
+        except ImportError:
+            return "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def open_storage(url: str | None = None, *, heartbeat: int | None = HEARTBEAT_SECONDS,
+                 grace: int | None = GRACE_SECONDS):
+    """The storage behind ``url``; RDB storages get heartbeats and retry of dead workers' trials."""
     url = url or DEFAULT_STORAGE
     if url.endswith((".log", ".jsonl")) and "://" not in url:
         from optuna.storages.journal import JournalFileBackend, JournalStorage
@@ -45,8 +64,11 @@ def open_storage(url: str | None = None):
         raise UsageError(f"unknown storage {redact(url)!r}: use sqlite:///FILE.db, postgresql://..., or a FILE.log journal")
     if scheme == "sqlite":
         Path(url.split("sqlite:///", 1)[-1]).parent.mkdir(parents=True, exist_ok=True)
+    beat = {} if not heartbeat else {
+        "heartbeat_interval": heartbeat, "grace_period": grace or 3 * heartbeat,
+        "heartbeat_stale_trial_callback": optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY)}
     try:
-        return optuna.storages.RDBStorage(url)
+        return optuna.storages.RDBStorage(_driver_url(url), **beat)
     except Exception as err:  # driver and connection errors come in many types
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise UsageError(f"cannot open storage {redact(url)}: {redact(reason)}") from None

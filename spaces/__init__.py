@@ -69,7 +69,7 @@ def training_view(model: keras.Model, config: dict) -> tuple[keras.Model, object
     """The model and loss to train: an ensemble trains each member on its own loss."""
     if config["family"] != "ensemble":
         return model, loss_fn(config["loss"])
-    members = keras.Model(model.inputs, model.get_layer("members").output)
+    members = keras.Model(model.input, model.get_layer("members").output)
     fns = [loss_fn(name) for name in ensemble.member_losses(config)]
 
     def member_loss(y_true, y_pred):

@@ -57,7 +57,7 @@ def build(config: dict, n_features: int, horizon: int) -> keras.Model:
 
 def member_predictions(model: keras.Model, X: np.ndarray) -> np.ndarray:
     """Every member's forecast, ``(n, members, horizon)``, in the model's (scaled) space."""
-    sub = keras.Model(model.inputs, model.get_layer("members").output)
+    sub = keras.Model(model.input, model.get_layer("members").output)
     return np.asarray(sub(X, training=False))
 
 

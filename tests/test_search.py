@@ -50,7 +50,7 @@ def test_four_trial_study_of_each_family(family, tmp_path, btc_short, capsys):
     assert summary["naive"]["mae"] > 0 and summary["n_test"] == 30
     row = summary["retrained"][0]
     assert row["rank"] == 1 and 0 <= row["dm_p"] <= 1
-    assert (tmp_path / row["seeds"][0]["model"]).is_file() or (tmp_path / "runs").exists()
+    assert (tmp_path / "runs" / f"{family}-t" / row["seeds"][0]["model"]).is_file()
     assert "naive (same test days)" in out and ("beat" in out)
 
 
