@@ -40,6 +40,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-retrain", action="store_true", help="search only; retrain later with search.retrain")
     p.add_argument("--forecast-days", type=int, default=14, help="days to forecast past the data (default 14)")
     p.add_argument("--no-report", action="store_true", help="skip the future forecast and runs/reports/<study>/")
+    p.add_argument("--workers", type=int, default=1,
+                   help="trial worker processes on this machine, sharing the cores (needs a journal FILE.log or "
+                        "PostgreSQL storage; SQLite locks under concurrent writers)")
+    p.add_argument("--threads", type=int, help="TensorFlow threads per process (default: cores / workers)")
+    p.add_argument("--heartbeat", type=int, default=30,
+                   help="RDB storages: seconds between worker heartbeats; a worker silent for 3 beats is dead and "
+                        "its trial is retried (default 30)")
+    p.add_argument("--worker-id", type=int, help=argparse.SUPPRESS)
     p.add_argument("--verbose", action="store_true", help="show TensorFlow's and Optuna's logging")
     return p
 
@@ -72,12 +80,49 @@ def summary_line(study) -> str:
     return f"study {study.study_name}: {text}"
 
 
+def _run_workers(family: str, name: str, trials: int, args, study) -> dict | None:
+    """Split ``trials`` over ``args.workers`` processes on one study, wait, then retrain here."""
+    import os
+    import subprocess
+
+    from search.storage import DEFAULT_STORAGE
+
+    storage = args.storage or DEFAULT_STORAGE
+    if storage.startswith("sqlite"):
+        raise cli.UsageError("--workers needs a storage for concurrent writers: --storage runs/optuna.log "
+                             "(journal file) or postgresql://...")
+    threads = args.threads or max(1, (os.cpu_count() or 1) // args.workers)
+    shares = [trials // args.workers + (i < trials % args.workers) for i in range(args.workers)]
+    base = [sys.executable, "-m", "search.run", "--family", family, "--study", name, "--storage", storage,
+            "--data", args.data, "--test-size", str(args.test_size), "--val-size", str(args.val_size),
+            "--seed", str(args.seed), "--heartbeat", str(args.heartbeat), "--threads", str(threads),
+            "--no-retrain", "--no-report"]
+    for flag in ("horizon", "sampler", "pruner", "epochs", "patience", "eval_every", "timeout", "date_col",
+                 "target_col"):
+        if getattr(args, flag) is not None:
+            base += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
+    base += ["--fill-gaps"] * args.fill_gaps + ["--verbose"] * args.verbose
+    print(f"{args.workers} workers x {threads} TensorFlow thread(s): {shares} trials", flush=True)
+    started = time.perf_counter()
+    procs = [subprocess.Popen([*base, "--trials", str(n), "--worker-id", str(i), "--seed", str(args.seed + 1000 * i)])
+             for i, n in enumerate(shares) if n]
+    try:
+        codes = [p.wait() for p in procs]
+    except KeyboardInterrupt:
+        for p in procs:
+            p.wait()
+        raise
+    print(f"{summary_line(study)}; {time.perf_counter() - started:.0f}s with {len(procs)} workers", flush=True)
+    if any(codes):
+        raise cli.UsageError(f"a worker exited with status {max(codes)}; the study is kept, see its output above")
+    return _finish(study, args)
+
+
 def _finished(study) -> int:
     return sum(t.state.is_finished() for t in study.get_trials(deepcopy=False))
 
 
 def search_family(family: str, args, data_spec) -> dict | None:
-    import optuna
     from tqdm import tqdm
 
     from search.objective import TRIAL_FAILURES, Objective
@@ -90,17 +135,21 @@ def search_family(family: str, args, data_spec) -> dict | None:
                            eval_every=args.eval_every)
     final = data_spec.final_data(spec.horizon)
     name = args.study if args.study and args.family != "all" else default_study_name(family, final, spec.horizon)
-    study = open_study(name, args.storage, spec, data_spec, final, seed=args.seed)
+    study = open_study(name, args.storage, spec, data_spec, final, seed=args.seed, heartbeat=args.heartbeat)
+    if args.workers > 1 and args.worker_id is None:
+        return _run_workers(family, name, spec.trials, args, study)
     gpus = use_gpu_if_present()
     print(f"study {name}: family {family}, {spec.sampler} sampler, {spec.pruner} pruner, {spec.trials} trials, "
           f"up to {spec.epochs} epochs, horizon {spec.horizon}, {'GPU' if gpus else 'CPU'}; "
           f"{_finished(study)} earlier trials", flush=True)
     objective = Objective(spec, final.search(), seed=args.seed + _finished(study))
-    bar = tqdm(total=spec.trials, unit="trial", leave=False, file=sys.stderr, disable=not sys.stderr.isatty())
+    bar = tqdm(total=spec.trials, unit="trial", leave=False, file=sys.stderr,
+               disable=not sys.stderr.isatty() or args.worker_id is not None)
+    prefix = f"[worker {args.worker_id}] " if args.worker_id is not None else ""
 
     def on_trial(study, trial):
         bar.update(1)
-        bar.write(trial_line(trial))
+        bar.write(prefix + trial_line(trial))
 
     started = time.perf_counter()
     interrupted = False
@@ -115,6 +164,12 @@ def search_family(family: str, args, data_spec) -> dict | None:
     print(f"{summary_line(study)}; {time.perf_counter() - started:.0f}s", flush=True)
     if interrupted:
         raise KeyboardInterrupt
+    return _finish(study, args)
+
+
+def _finish(study, args) -> dict | None:
+    import optuna
+
     if args.no_retrain or not any(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials):
         return None
     from search.retrain import format_table, retrain_study
@@ -142,7 +197,12 @@ def main(argv=None) -> int:
     from search.study import DataSpec
 
     optuna.logging.set_verbosity(optuna.logging.INFO if args.verbose else optuna.logging.WARNING)
-    for flag in ("trials", "horizon", "epochs", "retrain_top", "seeds"):
+    if args.threads:  # must precede TensorFlow's first operation
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(min(2, args.threads))
+    for flag in ("trials", "horizon", "epochs", "retrain_top", "seeds", "workers", "heartbeat"):
         value = getattr(args, flag)
         if value is not None and value < 1:
             raise cli.UsageError(f"--{flag.replace('_', '-')} must be at least 1, got {value}")

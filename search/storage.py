@@ -21,8 +21,7 @@ import optuna
 from search.cli import UsageError
 
 RUNS = Path("runs")
-HEARTBEAT_SECONDS = 30  # a worker proves it is alive this often ...
-GRACE_SECONDS = 90  # ... and is declared dead after this long without a beat
+HEARTBEAT_SECONDS = 30  # a worker proves it is alive this often, and is dead after 3 missed beats
 MAX_RETRY = 2
 DEFAULT_STORAGE = f"sqlite:///{RUNS / 'optuna.db'}"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -50,8 +49,7 @@ def _driver_url(url: str) -> str:
     return url
 
 
-def open_storage(url: str | None = None, *, heartbeat: int | None = HEARTBEAT_SECONDS,
-                 grace: int | None = GRACE_SECONDS):
+def open_storage(url: str | None = None, *, heartbeat: int | None = HEARTBEAT_SECONDS):
     """The storage behind ``url``; RDB storages get heartbeats and retry of dead workers' trials."""
     url = url or DEFAULT_STORAGE
     if url.endswith((".log", ".jsonl")) and "://" not in url:
@@ -65,10 +63,12 @@ def open_storage(url: str | None = None, *, heartbeat: int | None = HEARTBEAT_SE
     if scheme == "sqlite":
         Path(url.split("sqlite:///", 1)[-1]).parent.mkdir(parents=True, exist_ok=True)
     beat = {} if not heartbeat else {
-        "heartbeat_interval": heartbeat, "grace_period": grace or 3 * heartbeat,
+        "heartbeat_interval": heartbeat, "grace_period": 3 * heartbeat,
         "heartbeat_stale_trial_callback": optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY)}
     try:
         return optuna.storages.RDBStorage(_driver_url(url), **beat)
+    except ModuleNotFoundError as err:
+        raise UsageError(f"storage {redact(url)} needs a driver ({err.name}): pip install '.[postgres]'") from None
     except Exception as err:  # driver and connection errors come in many types
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise UsageError(f"cannot open storage {redact(url)}: {redact(reason)}") from None

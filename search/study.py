@@ -43,10 +43,10 @@ def default_study_name(family: str, final: FinalData, horizon: int) -> str:
 
 
 def open_study(name: str, storage_url: str | None, spec: StudySpec, data: DataSpec, final: FinalData,
-               *, seed: int | None) -> optuna.Study:
+               *, seed: int | None, heartbeat: int | None = None) -> optuna.Study:
     """Create the study, or resume it when it exists with the same family, data and horizon."""
     check_study_name(name)
-    storage = open_storage(storage_url)
+    storage = open_storage(storage_url) if heartbeat is None else open_storage(storage_url, heartbeat=heartbeat)
     attrs = {"family": spec.family, "horizon": spec.horizon, "data": asdict(data),
              "sha256": final.frame.attrs["sha256"], "split": final.plan.to_dict(),
              "metric": spec.metric, "dataset": final.frame.attrs["dataset"]}
