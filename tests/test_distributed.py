@@ -5,6 +5,7 @@ Needs the PostgreSQL server on 127.0.0.1:5432 (trust auth, database ``test``); .
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -39,10 +40,8 @@ needs_pg = pytest.mark.skipif(not pg_up() and not os.environ.get("CI"),
 def pg_study():
     name = f"t-{uuid.uuid4().hex[:10]}"
     yield name
-    try:
+    with contextlib.suppress(KeyError):
         optuna.delete_study(study_name=name, storage=PG.replace("postgresql://", "postgresql+psycopg://"))
-    except KeyError:
-        pass
 
 
 def load(name, storage=PG):
