@@ -43,9 +43,8 @@ def main(argv=None) -> int:
         horizon = config.get("horizon", 1)
         final = DataSpec(data=args.data).final_data(horizon)
         epochs = min(config["epochs"], args.max_epochs or config["epochs"])
-        res = retrain_config(config, final, horizon=horizon, epochs=epochs, seeds=list(range(args.seeds)),
-                             out=RUNS / "presets", label=name)
-        res.pop("_test")
+        res, _ = retrain_config(config, final, horizon=horizon, epochs=epochs, seeds=list(range(args.seeds)),
+                                out=RUNS / "presets", label=name)
         mae = res["mean"]["mae"]
         rows.append({"preset": name, "epochs": epochs, "mae": mae, "mae_std": res["std"]["mae"],
                      "published_mae": PUBLISHED_MAE[name], "diff_pct": 100 * (mae / PUBLISHED_MAE[name] - 1),

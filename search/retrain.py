@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
@@ -20,7 +21,7 @@ import optuna
 import pandas as pd
 
 import spaces
-from data import FinalData
+from data import FinalData, Windows
 from search import cli
 from search.intervals import LEVELS, conformal_halfwidth, coverage, seed_band
 from search.metrics import diebold_mariano, evaluate
@@ -46,9 +47,21 @@ def top_trials(study: optuna.Study, k: int) -> list[optuna.trial.FrozenTrial]:
     return out[:k]
 
 
+@dataclass
+class HeldOutForecast:
+    """What interval and stress checks need from a retrained configuration."""
+
+    windows: Windows
+    forecast: np.ndarray  # seed-mean forecast, (n, horizon)
+    spread: np.ndarray  # members' or seeds' forecasts, (n, k, horizon)
+    spread_of: str  # "members" or "seeds"
+
+
 def retrain_config(config: dict, final: FinalData, *, horizon: int, epochs: int, seeds: list[int],
-                   out: Path, label: str) -> dict:
-    """Train ``config`` once per seed on everything before the test split; score on test."""
+                   out: Path, label: str) -> tuple[dict, HeldOutForecast]:
+    """Train ``config`` once per seed on everything before the test split; score on test.
+
+    Returns the leaderboard row (JSON-able) and the test forecasts behind it."""
     data = final.with_features(spaces.features(config))
     fit_w = data.fit(window=config["window"], horizon=horizon)
     test_w = data.test(window=config["window"], horizon=horizon)
@@ -76,7 +89,7 @@ def retrain_config(config: dict, final: FinalData, *, horizon: int, epochs: int,
     combined = evaluate(test_w.Y, mean_pred, final.fit_series())
     _write_predictions(out / "predictions" / f"{label}.csv", test_w, preds, seeds, mean_pred)
     spread = members if members is not None else np.stack(preds, axis=1)
-    return {
+    row = {
         "label": label, "config": config, "epochs": epochs, "seeds": runs,
         "mean": {m: float(np.mean([r[m] for r in runs])) for m in METRICS},
         "std": {m: float(np.std([r[m] for r in runs])) for m in METRICS},
@@ -85,13 +98,14 @@ def retrain_config(config: dict, final: FinalData, *, horizon: int, epochs: int,
         "dm_stat": dm_stat, "dm_p": dm_p,
         "beats_naive": bool(combined["mae"] < naive_metrics["mae"] and dm_p < SIGNIFICANCE),
         "predictions": f"predictions/{label}.csv",  # paths are relative to runs/<study>/
-        "_test": (test_w, mean_pred, spread, "members" if members is not None else "seeds"),
     }
+    return row, HeldOutForecast(test_w, mean_pred, spread, "members" if members is not None else "seeds")
 
 
-def interval_check(config: dict, final: FinalData, *, horizon: int, epochs: int, test_w, forecast, spread,
-                   spread_of: str, out: Path) -> dict:
+def interval_check(config: dict, final: FinalData, *, horizon: int, epochs: int, test: HeldOutForecast,
+                   out: Path) -> dict:
     """Calibrate conformal intervals on validation; measure them and the seed's band on test."""
+    test_w, forecast = test.windows, test.forecast
     search = final.search().with_features(spaces.features(config))
     train_w = search.train(window=config["window"], horizon=horizon)
     val_w = search.val(window=config["window"], horizon=horizon)
@@ -110,9 +124,9 @@ def interval_check(config: dict, final: FinalData, *, horizon: int, epochs: int,
         pct = int(round(level * 100))
         columns[f"lo{pct}"], columns[f"hi{pct}"] = lo.ravel(), hi.ravel()
         report["levels"].append({"nominal": level, "halfwidth": q.tolist(), "coverage": coverage(test_w.Y, lo, hi)})
-    lo, hi = seed_band(spread)
+    lo, hi = seed_band(test.spread)
     columns["seed_lo95"], columns["seed_hi95"] = lo.ravel(), hi.ravel()
-    report["seed_band"] = {"method": f"mean ± 1.96 std of the {spread.shape[1]} {spread_of}' forecasts (the seed's)",
+    report["seed_band"] = {"method": f"mean ± 1.96 std of the {test.spread.shape[1]} {test.spread_of}' forecasts",
                            "nominal": 0.95, "coverage": coverage(test_w.Y, lo, hi),
                            "mean_halfwidth": float(np.mean(hi - lo) / 2)}
     path = out / "predictions" / "intervals.csv"
@@ -121,12 +135,13 @@ def interval_check(config: dict, final: FinalData, *, horizon: int, epochs: int,
     return report
 
 
-def stress_test(test_w, forecast, fit_series) -> dict:
+def stress_test(test: HeldOutForecast, fit_series) -> dict:
     """The seed's turkey test: the last price divided by 100, scored on the same test days.
 
     The crash is a test-split day, so the training data and the retrained model are unchanged; what
     moves is the score of a forecast that could not have seen it coming.
     """
+    test_w, forecast = test.windows, test.forecast
     y = test_w.Y.copy()
     y[-1, -1] /= 100
     def row(pred):
@@ -161,24 +176,20 @@ def retrain_study(study: optuna.Study, *, top: int = 3, seeds: int = 3, runs_dir
     out = runs_dir / study.study_name
     naive_w = final.test(window=7, horizon=horizon)
     naive = evaluate(naive_w.Y, naive_w.naive, final.fit_series())
-    results = []
+    results, best_test = [], None
     for rank, trial in enumerate(top_trials(study, top), start=1):
         config = trial.user_attrs["config"]
         epochs = max(int(trial.user_attrs.get("best_epoch", config["epochs"])), 1)
-        res = retrain_config(config, final, horizon=horizon, epochs=epochs, seeds=list(range(seeds)),
-                             out=out, label=f"rank{rank}-trial{trial.number}")
+        row, test = retrain_config(config, final, horizon=horizon, epochs=epochs, seeds=list(range(seeds)),
+                                   out=out, label=f"rank{rank}-trial{trial.number}")
         results.append({"rank": rank, "trial": trial.number, "val_mase": trial.value,
-                        "preset": trial.user_attrs.get("preset"), **res})
+                        "preset": trial.user_attrs.get("preset"), **row})
+        best_test = best_test or test
     extras = {}
-    if results:
-        best = results[0]
-        test_w, forecast, spread, spread_of = best.pop("_test")
-        extras["intervals"] = interval_check(best["config"], final, horizon=horizon, epochs=best["epochs"],
-                                             test_w=test_w, forecast=forecast, spread=spread, spread_of=spread_of,
-                                             out=out)
-        extras["stress"] = stress_test(test_w, forecast, final.fit_series())
-    for r in results:
-        r.pop("_test", None)
+    if results:  # intervals and stress test for the best configuration by validation
+        extras["intervals"] = interval_check(results[0]["config"], final, horizon=horizon,
+                                             epochs=results[0]["epochs"], test=best_test, out=out)
+        extras["stress"] = stress_test(best_test, final.fit_series())
     summary = {
         "study": study.study_name, "family": family, "horizon": horizon,
         "dataset": study.user_attrs["dataset"], "split": final.plan.to_dict(),
@@ -205,9 +216,8 @@ def retrain_from_file(path: Path, runs_dir: Path = RUNS) -> dict:
         raise cli.UsageError(f"{path}: not a usable best_config.json ({type(err).__name__}: {err})") from None
     final = data.final_data(horizon, sha256=sha256)
     out = runs_dir / f"{spec['study']}-from-config"
-    result = retrain_config(config, final, horizon=horizon, epochs=int(spec["epochs"]), seeds=list(spec["seeds"]),
-                            out=out, label=f"trial{spec['trial']}")
-    result.pop("_test")
+    result, _ = retrain_config(config, final, horizon=horizon, epochs=int(spec["epochs"]),
+                               seeds=list(spec["seeds"]), out=out, label=f"trial{spec['trial']}")
     (out / "retrain.json").write_text(json.dumps(result, indent=2))
     return result
 

@@ -29,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--storage", help="sqlite:///FILE.db (default runs/optuna.db), postgresql://..., or FILE.log journal")
     cli.add_data_args(p)
     p.add_argument("--horizon", type=int, help="days ahead to forecast (default 1)")
+    p.add_argument("--engine", choices=("optuna", "keras-tuner"), default="optuna",
+                   help="optuna (default) or keras-tuner's Hyperband over the same space; both write to the study")
     p.add_argument("--sampler", choices=("tpe", "random", "cmaes", "gp"), help="Optuna sampler (default tpe)")
     p.add_argument("--pruner", choices=("hyperband", "median", "none"), help="pruner of weak trials (default hyperband)")
     p.add_argument("--epochs", type=int, help="epoch cap per trial (default: the study's)")
@@ -118,6 +120,23 @@ def _run_workers(family: str, name: str, trials: int, args, study) -> dict | Non
     return _finish(study, args)
 
 
+def _run_keras_tuner(spec, final, study, args) -> dict | None:
+    from search.kt_engine import copy_into_study, run_keras_tuner
+    from search.storage import RUNS
+
+    print(f"study {study.study_name}: keras-tuner Hyperband, {spec.trials} trials, up to {spec.epochs} epochs",
+          flush=True)
+    started = time.perf_counter()
+    before = len(study.trials)
+    _, _, tuner = run_keras_tuner(spec, final.search(), directory=str(RUNS / "keras-tuner" / study.study_name),
+                                  seconds=args.timeout, max_trials=spec.trials, seed=args.seed)
+    copy_into_study(study, tuner)
+    for trial in study.get_trials(deepcopy=False)[before:]:
+        print(trial_line(trial), flush=True)
+    print(f"{summary_line(study)}; {time.perf_counter() - started:.0f}s", flush=True)
+    return _finish(study, args)
+
+
 def _finished(study) -> int:
     return sum(t.state.is_finished() for t in study.get_trials(deepcopy=False))
 
@@ -138,6 +157,8 @@ def search_family(family: str, args, data_spec) -> dict | None:
     study = open_study(name, args.storage, spec, data_spec, final, seed=args.seed, heartbeat=args.heartbeat)
     if args.workers > 1 and args.worker_id is None:
         return _run_workers(family, name, spec.trials, args, study)
+    if args.engine == "keras-tuner":
+        return _run_keras_tuner(spec, final, study, args)
     gpus = use_gpu_if_present()
     print(f"study {name}: family {family}, {spec.sampler} sampler, {spec.pruner} pruner, {spec.trials} trials, "
           f"up to {spec.epochs} epochs, horizon {spec.horizon}, {'GPU' if gpus else 'CPU'}; "

@@ -136,6 +136,14 @@ class Space:
 
         return self._sample(pick)
 
+    def declare_keras_tuner(self, hp) -> None:
+        """Register every parameter (inactive branches too) so an oracle knows the whole space."""
+        for p in self.params:
+            with contextlib.ExitStack() as scopes:
+                for parent, values in p.when:
+                    scopes.enter_context(hp.conditional_scope(parent, list(values)))
+                _kt(hp, p)
+
     def defaults(self) -> dict[str, Any]:
         """A valid configuration without a sampler: the low end of numbers, the first choice."""
         return self._sample(lambda p: p.values[0] if isinstance(p, Choice) else p.low)

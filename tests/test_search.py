@@ -129,3 +129,15 @@ def test_bad_options_are_one_line_errors(tmp_path, btc_short, capsys):
         assert exc.value.code == 2
         err = capsys.readouterr().err.strip()
         assert err.startswith("error: ") and message in err and "\n" not in err
+
+
+def test_keras_tuner_engine_writes_into_the_study(tmp_path, btc_short):
+    run.main(["--family", "dense", "--engine", "keras-tuner", "--trials", "3", "--data", str(btc_short),
+              "--storage", storage_url(tmp_path), "--study", "kt", "--epochs", "4", "--eval-every", "2",
+              "--no-retrain", "--test-size", "30", "--val-size", "30"])
+    trials = [t for t in trials_of(tmp_path, "kt") if t.user_attrs.get("engine") == "keras-tuner"]
+    assert len(trials) == 3
+    for t in trials:
+        assert t.state.name == "COMPLETE" and t.value > 0
+        assert set(t.params) <= {p.name for p in spaces.space("dense")}
+        assert t.user_attrs["config"]["window"] == t.params["window"]

@@ -58,7 +58,7 @@ def test_sampled_configs_build_train_and_shape(family, short_data, tmp_path):
     # ... and 10 from keras-tuner's oracle through the same declaration.
     horizons = iter([1, 7] * 5)
     oracle = kt.oracles.RandomSearchOracle(objective=kt.Objective("val_mase", "min"), max_trials=10, seed=1)
-    tuner = SpaceTuner(family, score=lambda c, _: float(np.isfinite(check_trains(c, short_data, next(horizons))).all()),
+    tuner = SpaceTuner(family, score=lambda c, _: {"val_mase": float(np.isfinite(check_trains(c, short_data, next(horizons))).all())},
                        epochs=2, oracle=oracle, directory=str(tmp_path), project_name=family, overwrite=True)
     tuner.search(verbose=0)
     assert len(tuner.configs) == 10

@@ -1,0 +1,255 @@
+"""Measure the search machinery side by side, in one run (a benchmark, not a test).
+
+    python -m search.bench                 # every part, a table
+    python -m search.bench --only trainer --family lstm --json
+
+Parts: ``trainer`` (Keras ``fit`` with per-epoch validation, as the seed trained, vs the project's
+compiled trainer, same configurations and seeds), ``pruning`` (Hyperband vs no pruner on the same
+budget), ``memory`` (RSS after 10 and 200 small trials), ``workers`` (trials/min with 1 and 2
+processes), ``engines`` (best validation MASE of Optuna TPE + Hyperband vs keras-tuner Hyperband
+at equal wall time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+from search import cli
+
+PARTS = ("trainer", "pruning", "memory", "workers", "engines")
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _search_data(data: str):
+    from search.study import DataSpec
+
+    return DataSpec(data=data).final_data(1).search()
+
+
+def bench_trainer(search, families, n_configs: int, epochs: int) -> dict:
+    """Same sampled configurations, same initial weights: Keras fit vs the compiled trainer."""
+    import keras
+    import numpy as np
+    import optuna
+
+    import spaces
+    from search.metrics import mase
+    from search.trainer import fit_scaler, predict, train
+
+    out = {}
+    for family in families:
+        study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+        ref_s, fast_s, ref_m, fast_m = [], [], [], []
+        for _ in range(n_configs):
+            config = spaces.sample_optuna(family, study.ask())
+            data = search.with_features(spaces.features(config))
+            tw, vw = data.train(window=config["window"], horizon=1), data.val(window=config["window"], horizon=1)
+            scaler = fit_scaler(config, tw)
+            # (a) reference: compile + fit with validation data every epoch
+            keras.utils.set_random_seed(0)
+            model = spaces.build(config, data.frame.shape[1], 1)
+            train_model, loss = spaces.training_view(model, config)
+            train_model.compile(optimizer=keras.optimizers.Adam(config["learning_rate"]), loss=loss)
+            start = time.perf_counter()
+            y_train, y_val = scaler.y(tw.Y, tw.X), scaler.y(vw.Y, vw.X)
+            if train_model is not model:  # ensemble members each see the target
+                y_train, y_val = (np.repeat(y[:, None], config["size"], axis=1) for y in (y_train, y_val))
+            train_model.fit(scaler.x(tw.X), y_train, batch_size=config["batch_size"], epochs=epochs,
+                            validation_data=(scaler.x(vw.X), y_val), verbose=0, shuffle=True)
+            ref_s.append(time.perf_counter() - start)
+            ref_m.append(mase(vw.Y, predict(model, scaler, vw)))
+            keras.backend.clear_session()
+            # (b) the project's trainer, validating once at the end like (a)'s final weights
+            keras.utils.set_random_seed(0)
+            model = spaces.build(config, data.frame.shape[1], 1)
+            start = time.perf_counter()
+            train(model, config, tw, vw, epochs=epochs, eval_every=epochs)
+            fast_s.append(time.perf_counter() - start)
+            fast_m.append(mase(vw.Y, predict(model, scaler, vw)))
+            keras.backend.clear_session()
+            gc.collect()
+        ref_rate, rate = 60 * n_configs / sum(ref_s), 60 * n_configs / sum(fast_s)
+        out[family] = {"configs": n_configs, "epochs": epochs, "reference_trials_per_min": ref_rate,
+                       "trials_per_min": rate, "ratio": rate / ref_rate,
+                       "reference_val_mase": float(np.median(ref_m)), "val_mase": float(np.median(fast_m))}
+        _progress(f"trainer {family}: {out[family]}")
+    return out
+
+
+def _objective_study(search, family, pruner, trials, epochs, seed=0, **spec_overrides):
+    import optuna
+
+    from search.objective import TRIAL_FAILURES, Objective
+    from search.storage import make_pruner, make_sampler
+    from studies import load_study_spec
+
+    spec = load_study_spec(family, epochs=epochs, pruner=pruner, **spec_overrides)
+    study = optuna.create_study(sampler=make_sampler("tpe", seed),
+                                pruner=make_pruner(pruner, min_epochs=spec.eval_every, max_epochs=epochs))
+    study.optimize(Objective(spec, search, seed=seed), n_trials=trials, catch=TRIAL_FAILURES)
+    return study
+
+
+def bench_pruning(search, trials: int, epochs: int) -> dict:
+    out = {}
+    for pruner in ("hyperband", "none"):
+        study = _objective_study(search, "dense", pruner, trials, epochs)
+        out[pruner] = {"epochs": sum(t.user_attrs.get("epochs", 0) for t in study.trials),
+                       "best": study.best_value,
+                       "pruned": sum(t.state.name == "PRUNED" for t in study.trials)}
+    res = {"epochs_pruned": out["hyperband"]["epochs"], "epochs_unpruned": out["none"]["epochs"],
+           "best_pruned": out["hyperband"]["best"], "best_unpruned": out["none"]["best"],
+           "trials_pruned": out["hyperband"]["pruned"], "trials": trials, "epoch_cap": epochs}
+    res["epoch_fraction"] = res["epochs_pruned"] / res["epochs_unpruned"]
+    _progress(f"pruning: {res}")
+    return res
+
+
+def bench_memory(search, trials: int) -> dict:
+    import optuna
+
+    from search.objective import Objective
+    from studies import load_study_spec
+
+    spec = load_study_spec("dense", epochs=2, eval_every=1, pruner="none")
+    objective = Objective(spec, search)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    marks = {}
+    for i in range(1, trials + 1):
+        study.optimize(objective, n_trials=1)
+        if i in (10, trials):
+            gc.collect()
+            marks[i] = _rss_mb()
+    res = {"rss_mb_at_10": marks[10], f"rss_mb_at_{trials}": marks[trials], "growth_mb": marks[trials] - marks[10]}
+    if trials != 200:
+        res["rss_mb_at_200"] = None
+    _progress(f"memory: {res}")
+    return res
+
+
+def bench_workers(data: str, trials: int, epochs: int) -> dict:
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for workers in (1, 2):
+            cmd = [sys.executable, "-m", "search.run", "--family", "dense", "--trials", str(trials),
+                   "--workers", str(workers), "--storage", os.path.join(tmp, f"w{workers}.log"), "--study", "bench",
+                   "--data", data, "--epochs", str(epochs), "--pruner", "none", "--no-retrain"]
+            if workers == 1:  # one worker process, the same way, so that start-up counts the same
+                cmd[cmd.index("--workers") + 1] = "1"
+                cmd += ["--worker-id", "0", "--threads", str(os.cpu_count() or 1)]
+            start = time.perf_counter()
+            subprocess.run(cmd, check=True, cwd=tmp, capture_output=True)
+            out[{1: "one", 2: "two"}[workers]] = 60 * trials / (time.perf_counter() - start)
+    out["ratio"] = out["two"] / out["one"]
+    _progress(f"workers: {out}")
+    return out
+
+
+def bench_engines(search, seconds: float, epochs: int) -> dict:
+    import keras_tuner as kt
+
+    from search.kt_engine import run_keras_tuner
+    from studies import load_study_spec
+
+    spec = load_study_spec("dense", epochs=epochs)
+    start = time.perf_counter()
+    import optuna
+
+    from search.objective import TRIAL_FAILURES, Objective
+    from search.storage import make_pruner, make_sampler
+
+    optuna_study = optuna.create_study(sampler=make_sampler("tpe", 0),
+                                       pruner=make_pruner("hyperband", min_epochs=spec.eval_every, max_epochs=epochs))
+    optuna_study.optimize(Objective(spec, search), timeout=seconds, catch=TRIAL_FAILURES)
+    optuna_time = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as tmp:
+        best, n, _ = run_keras_tuner(spec, search, seconds=seconds, directory=tmp, oracle_cls=kt.oracles.HyperbandOracle)
+    res = {"optuna": optuna_study.best_value, "keras_tuner": best, "seconds": seconds,
+           "optuna_trials": len(optuna_study.trials), "keras_tuner_trials": n, "optuna_seconds": optuna_time}
+    _progress(f"engines: {res}")
+    return res
+
+
+def _progress(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def table(results: dict) -> str:
+    lines = []
+    if "trainer" in results:
+        lines.append(f"{'trainer':10s} {'fit trials/min':>15s} {'ours trials/min':>16s} {'ratio':>7s} "
+                     f"{'fit val MASE':>13s} {'ours val MASE':>14s}")
+        for fam, r in results["trainer"].items():
+            lines.append(f"{fam:10s} {r['reference_trials_per_min']:15.2f} {r['trials_per_min']:16.2f} "
+                         f"{r['ratio']:6.1f}x {r['reference_val_mase']:13.4f} {r['val_mase']:14.4f}")
+    if "pruning" in results:
+        p = results["pruning"]
+        lines.append(f"pruning    epochs {p['epochs_pruned']} (hyperband) vs {p['epochs_unpruned']} (none) = "
+                     f"{p['epoch_fraction']:.0%}; best val MASE {p['best_pruned']:.4f} vs {p['best_unpruned']:.4f}")
+    if "memory" in results:
+        m = results["memory"]
+        last = max(int(k.split("_")[-1]) for k in m if k.startswith("rss_mb_at_") and m[k] is not None)
+        lines.append(f"memory     RSS {m['rss_mb_at_10']:.0f} MB at trial 10, {m[f'rss_mb_at_{last}']:.0f} MB at "
+                     f"trial {last} (growth {m['growth_mb']:+.0f} MB)")
+    if "workers" in results:
+        w = results["workers"]
+        lines.append(f"workers    {w['one']:.1f} trials/min with 1, {w['two']:.1f} with 2 ({w['ratio']:.2f}x)")
+    if "engines" in results:
+        e = results["engines"]
+        lines.append(f"engines    best val MASE in {e['seconds']:.0f}s: Optuna {e['optuna']:.4f} "
+                     f"({e['optuna_trials']} trials), keras-tuner {e['keras_tuner']:.4f} ({e['keras_tuner_trials']} trials)")
+    return "\n".join(lines)
+
+
+@cli.main_guard
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m search.bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--only", choices=PARTS, action="append", help="run one part (repeatable; default all)")
+    parser.add_argument("--family", action="append", choices=("dense", "conv1d", "lstm", "nbeats"),
+                        help="trainer part: families (default dense, conv1d, lstm, nbeats)")
+    parser.add_argument("--data", default="btc", help="dataset (default btc)")
+    parser.add_argument("--configs", type=int, default=3, help="trainer part: configurations per family (default 3)")
+    parser.add_argument("--epochs", type=int, default=30, help="trainer part: epochs per configuration (default 30)")
+    parser.add_argument("--trials", type=int, default=30, help="pruning part: trials per study (default 30)")
+    parser.add_argument("--memory-trials", type=int, default=200, help="memory part: trials (default 200)")
+    parser.add_argument("--engine-seconds", type=float, default=120, help="engines part: wall budget each (default 120)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args(argv)
+    cli.quiet_tensorflow()
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    parts = args.only or list(PARTS)
+    search = _search_data(args.data)
+    results = {}
+    if "trainer" in parts:
+        results["trainer"] = bench_trainer(search, args.family or ["dense", "conv1d", "lstm", "nbeats"],
+                                           args.configs, args.epochs)
+    if "pruning" in parts:
+        results["pruning"] = bench_pruning(search, args.trials, 60)
+    if "memory" in parts:
+        results["memory"] = bench_memory(search, args.memory_trials)
+    if "workers" in parts:
+        results["workers"] = bench_workers(args.data, 8, 40)
+    if "engines" in parts:
+        results["engines"] = bench_engines(search, args.engine_seconds, 60)
+    print(json.dumps(results, indent=2) if args.json else table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
