@@ -97,7 +97,7 @@ def _run_workers(family: str, name: str, trials: int, args, study) -> dict | Non
     shares = [trials // args.workers + (i < trials % args.workers) for i in range(args.workers)]
     base = [sys.executable, "-m", "search.run", "--family", family, "--study", name, "--storage", storage,
             "--data", args.data, "--test-size", str(args.test_size), "--val-size", str(args.val_size),
-            "--seed", str(args.seed), "--heartbeat", str(args.heartbeat), "--threads", str(threads),
+            "--heartbeat", str(args.heartbeat), "--threads", str(threads),
             "--no-retrain", "--no-report"]
     for flag in ("horizon", "sampler", "pruner", "epochs", "patience", "eval_every", "timeout", "date_col",
                  "target_col"):

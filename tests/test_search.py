@@ -141,3 +141,36 @@ def test_keras_tuner_engine_writes_into_the_study(tmp_path, btc_short):
         assert t.state.name == "COMPLETE" and t.value > 0
         assert set(t.params) <= {p.name for p in spaces.space("dense")}
         assert t.user_attrs["config"]["window"] == t.params["window"]
+
+
+def test_ctrl_c_marks_the_running_trial_and_keeps_the_study(tmp_path, btc_short):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    storage = storage_url(tmp_path)
+    proc = subprocess.Popen([sys.executable, "-m", "search.run", "--family", "dense", "--trials", "50",
+                             "--data", str(btc_short), "--storage", storage, "--study", "stop", "--epochs", "400",
+                             "--patience", "400", "--eval-every", "2", "--pruner", "none", "--no-retrain",
+                             "--test-size", "30", "--val-size", "30"], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(600):  # wait until one trial is done and the next one is running
+            try:
+                states = [t.state.name for t in trials_of(tmp_path, "stop")]
+            except (KeyError, Exception):
+                states = []
+            if "COMPLETE" in states and states[-1] == "RUNNING":
+                break
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err[-500:]
+    assert "interrupted" in out and "study stop:" in out
+    states = [t.state.name for t in trials_of(tmp_path, "stop")]
+    assert "RUNNING" not in states and states[-1] == "FAIL"
+    assert states.count("COMPLETE") >= 1  # earlier work is kept
