@@ -3,6 +3,9 @@
 PY ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
+# An offline copy of the dataset beside the checkout (CI, this workspace) fills the cache; elsewhere
+# the BTC file is downloaded once, checksum-verified, into ~/.keras/datasets.
+export BITPREDICT_DATA_DIR ?= $(abspath $(wildcard ../shared/data))
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)

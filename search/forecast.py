@@ -4,8 +4,8 @@
 
 The best configuration (rank 1 of ``runs/<study>/retrain.json``) is retrained on all data. With
 horizon H >= days the forecast is direct; otherwise each forecast is fed back into the window, as
-the seed did. Bands use the conformal half-widths measured in retraining; beyond the model's
-horizon they grow with the square root of the number of recursive passes (a random-walk
+the seed did. Bands use the relative conformal half-widths measured in retraining; beyond the
+model's horizon they grow with the square root of the number of recursive passes (a random-walk
 assumption, stated in the output). Writes ``runs/<study>/forecast.csv`` and
 ``runs/reports/<study>/forecast.html``.
 """
@@ -50,7 +50,9 @@ def _extend(frame: pd.DataFrame, value: float) -> pd.DataFrame:
 
 def future_forecast(config: dict, frame: pd.DataFrame, *, horizon: int, epochs: int, days: int,
                     halfwidths: dict[str, list[float]], seed: int = 0) -> pd.DataFrame:
-    """Train on every window of ``frame`` and forecast ``days`` days past its end."""
+    """Train on every window of ``frame`` and forecast ``days`` days past its end.
+
+    ``halfwidths`` are relative (conformal quantiles of |y/ŷ − 1| per horizon step)."""
     data = with_features(frame, spaces.features(config))
     window = config["window"]
     keras.utils.set_random_seed(seed)
@@ -67,9 +69,8 @@ def future_forecast(config: dict, frame: pd.DataFrame, *, horizon: int, epochs: 
     values = values[:days]
     out = pd.DataFrame({"date": history.index[len(data):len(data) + days].date, "forecast": values})
     for name, q in halfwidths.items():
-        width = np.array([q[min(h, horizon) - 1] * math.sqrt(math.ceil(h / horizon)) for h in range(1, days + 1)])
-        pct = name
-        out[f"lo{pct}"], out[f"hi{pct}"] = out["forecast"] - width, out["forecast"] + width
+        rel = np.array([q[min(h, horizon) - 1] * math.sqrt(math.ceil(h / horizon)) for h in range(1, days + 1)])
+        out[f"lo{name}"], out[f"hi{name}"] = out["forecast"] * (1 - rel), out["forecast"] * (1 + rel)
     out.attrs["method"] = "direct" if horizon >= days else f"recursive ({math.ceil(days / horizon)} passes)"
     return out
 
@@ -80,7 +81,7 @@ def forecast_study(study, *, days: int = 14, runs_dir: Path = RUNS) -> tuple[pd.
         raise cli.UsageError(f"study {study.study_name!r} has no retrained configuration to forecast with")
     best = summary["retrained"][0]
     final = final_data_of(study)
-    halfwidths = {str(int(round(lv["nominal"] * 100))): lv["halfwidth"]
+    halfwidths = {str(int(round(lv["nominal"] * 100))): lv["relative_halfwidth"]
                   for lv in summary.get("intervals", {}).get("levels", [])}
     out = future_forecast(best["config"], final.frame, horizon=summary["horizon"], epochs=best["epochs"],
                           days=days, halfwidths=halfwidths)

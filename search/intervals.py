@@ -1,7 +1,9 @@
 """Prediction intervals that are measured, not assumed.
 
 - Split-conformal: a model trained on train only predicts validation; the ``level`` quantile of
-  its absolute errors (finite-sample corrected) is the half-width of the interval per horizon step.
+  its relative errors |y/ŷ − 1| (finite-sample corrected) gives the band ŷ·(1 ± q) per horizon
+  step. Relative, because a price series changes scale: absolute errors of a $8k validation year
+  under-cover a $60k test year.
 - The seed's band: mean ± 1.96 σ of the members' (or seeds') forecasts. Both report the
   empirical coverage on the test split beside their nominal level.
 
@@ -22,7 +24,7 @@ LEVELS = (0.8, 0.95)
 
 
 def conformal_halfwidth(abs_residuals: np.ndarray, level: float) -> np.ndarray:
-    """Per-step half-width: the ceil((n+1)·level)/n quantile of validation absolute errors."""
+    """Per-step half-width: the ceil((n+1)·level)/n quantile of validation errors (per column)."""
     n = len(abs_residuals)
     q = min(1.0, math.ceil((n + 1) * level) / n)
     return np.quantile(abs_residuals, q, axis=0, method="higher")

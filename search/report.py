@@ -189,6 +189,8 @@ def _search_figures(study: optuna.Study) -> list[tuple[str, object]]:
         try:
             fig = make()
             fig.update_layout(template="plotly_white", height=460)
+            if "Parallel" not in title and "importances" not in title:
+                fig.update_yaxes(type="log")  # one diverged trial (MASE 20) would flatten the rest
             out.append((title, fig))
         except Exception as err:  # too few trials for a plot: say so instead of failing the report
             out.append((title, f"not available: {err}"))
