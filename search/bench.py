@@ -90,14 +90,14 @@ def bench_trainer(search, families, n_configs: int, epochs: int) -> dict:
     return out
 
 
-def _objective_study(search, family, pruner, trials, epochs, seed=0, **spec_overrides):
+def _objective_study(search, family, pruner, trials, epochs, seed=0):
     import optuna
 
     from search.objective import TRIAL_FAILURES, Objective
     from search.storage import make_pruner, make_sampler
     from studies import load_study_spec
 
-    spec = load_study_spec(family, epochs=epochs, pruner=pruner, **spec_overrides)
+    spec = load_study_spec(family, epochs=epochs, pruner=pruner)
     study = optuna.create_study(sampler=make_sampler("tpe", seed),
                                 pruner=make_pruner(pruner, min_epochs=spec.eval_every, max_epochs=epochs))
     study.optimize(Objective(spec, search, seed=seed), n_trials=trials, catch=TRIAL_FAILURES)

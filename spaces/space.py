@@ -144,9 +144,6 @@ class Space:
                     scopes.enter_context(hp.conditional_scope(parent, list(values)))
                 _kt(hp, p)
 
-    def defaults(self) -> dict[str, Any]:
-        """A valid configuration without a sampler: the low end of numbers, the first choice."""
-        return self._sample(lambda p: p.values[0] if isinstance(p, Choice) else p.low)
 
 
 def _kt(hp, p: Param):
