@@ -11,7 +11,7 @@ Example:
     ...                      index=pd.date_range("2020-01-01", periods=100, name="date"))
     >>> plan = make_plan(frame, window=7, horizon=1)
     >>> plan.sizes(frame, window=7, horizon=1)
-    {'train': 67, 'val': 9, 'test': 17}
+    {'train': 64, 'val': 10, 'test': 19}
 """
 
 from __future__ import annotations
@@ -27,12 +27,19 @@ from data.window import Windows, make_windows, n_windows
 MIN_TRAIN_WINDOWS = 20
 
 
-def _count(size: float, total: int, name: str, source: str) -> int:
-    if size <= 0:
-        raise DataError(source, f"{name} must be positive, got {size}")
-    if size < 1:
-        return total - int(total * (1 - size))  # the seed's rounding: train = int(0.8 * n)
-    return int(size)
+def _n_of(size: float, total: int) -> int:
+    """Windows in a split: a fraction of ``total`` (the seed's rounding, train = int(0.8 n)) or a count."""
+    return total - int(total * (1 - size)) if size < 1 else int(size)
+
+
+def _train_windows(total: int, test_size: float, val_size: float, horizon: int) -> int:
+    """Windows left for training; those straddling a split boundary are dropped."""
+    return total - _n_of(test_size, total) - _n_of(val_size, total) - 2 * (horizon - 1)
+
+
+def _fits(total: int, test_size: float, val_size: float, horizon: int) -> bool:
+    return (total > 0 and _n_of(test_size, total) >= 1 and _n_of(val_size, total) >= 1
+            and _train_windows(total, test_size, val_size, horizon) >= MIN_TRAIN_WINDOWS)
 
 
 @dataclass(frozen=True)
@@ -66,13 +73,14 @@ def make_plan(
     """Test = last ``test_size`` of the windows (fraction) or target days (integer); validation =
     the block just before it; train = the rest. ``window`` only sets the reference count."""
     source = frame.attrs.get("source", "<data>")
+    for size, name in ((test_size, "test size"), (val_size, "validation size")):
+        if size <= 0:
+            raise DataError(source, f"{name} must be positive, got {size}")
     total = n_windows(len(frame), window, horizon)
-    n_test = _count(test_size, total, "test size", source) if total else 0
-    n_val = _count(val_size, total, "validation size", source) if total else 0
-    n_train = total - n_test - n_val - 2 * (horizon - 1)  # windows straddling a boundary are dropped
-    if total == 0 or n_test < 1 or n_val < 1 or n_train < MIN_TRAIN_WINDOWS:
+    if not _fits(total, test_size, val_size, horizon):
         raise DataError(source, f"series too short: {len(frame)} rows, {_rows_needed(window, horizon, test_size, val_size)} needed "
                         f"for window {window} + horizon {horizon} + train/validation/test splits")
+    n_test, n_val = _n_of(test_size, total), _n_of(val_size, total)
     last_first_target = len(frame) - horizon
     test_start = last_first_target - n_test + 1
     val_start = test_start - n_val - (horizon - 1)
@@ -80,12 +88,8 @@ def make_plan(
 
 
 def _rows_needed(window: int, horizon: int, test_size: float, val_size: float) -> int:
-    for total in range(1, 1_000_000):
-        n_test = total - int(total * (1 - test_size)) if test_size < 1 else int(test_size)
-        n_val = total - int(total * (1 - val_size)) if val_size < 1 else int(val_size)
-        if n_test >= 1 and n_val >= 1 and total - n_test - n_val - 2 * (horizon - 1) >= MIN_TRAIN_WINDOWS:
-            return total + window + horizon - 1
-    raise AssertionError("unreachable")
+    total = next(t for t in range(1, 1_000_000) if _fits(t, test_size, val_size, horizon))
+    return total + window + horizon - 1
 
 
 def _between(frame, window, horizon, start=None, end=None) -> Windows:

@@ -58,9 +58,13 @@ def fit_scaler(config: dict, windows: Windows) -> Scaler:
 
 def predict(model: keras.Model, scaler: Scaler, windows: Windows, *, batch: int = 4096) -> np.ndarray:
     """Forecasts in prices, ``(n, horizon)``."""
-    X = scaler.x(windows.X)
-    out = np.concatenate([np.asarray(model(X[i : i + batch], training=False)) for i in range(0, len(X), batch)])
-    return scaler.inverse_y(out, windows.X)
+    return _predict_prices(model, scaler, scaler.x(windows.X), windows.X, batch=batch)
+
+
+def _predict_prices(model, scaler: Scaler, x_scaled: np.ndarray, x_raw: np.ndarray, *, batch: int = 4096):
+    out = np.concatenate([np.asarray(model(x_scaled[i : i + batch], training=False))
+                          for i in range(0, len(x_scaled), batch)])
+    return scaler.inverse_y(out, x_raw)
 
 
 class FusedAdam:
@@ -130,6 +134,7 @@ def train(
     scaler = scaler or fit_scaler(config, train_w)
     X = tf.constant(scaler.x(train_w.X))
     Y = tf.constant(scaler.y(train_w.Y, train_w.X))
+    val_x = scaler.x(val_w.X) if val_w is not None else None  # scaled once, scored every chunk
     train_model, loss_fn = spaces.training_view(model, config)
     optimizer = FusedAdam(train_model.trainable_variables, config["learning_rate"])
     run = _compiled_chunk(train_model, loss_fn, optimizer, X, Y, int(config["batch_size"]))
@@ -146,7 +151,7 @@ def train(
             raise TrainingDiverged(f"training loss became {loss} at epoch {result.epochs}")
         if val_w is None:
             continue
-        score = mase(val_w.Y, predict(model, scaler, val_w))
+        score = mase(val_w.Y, _predict_prices(model, scaler, val_x, val_w.X))
         if not math.isfinite(score):
             raise TrainingDiverged(f"validation MASE became {score} at epoch {result.epochs}")
         result.history.append((result.epochs, score))
