@@ -58,13 +58,9 @@ def fit_scaler(config: dict, windows: Windows) -> Scaler:
 
 def predict(model: keras.Model, scaler: Scaler, windows: Windows, *, batch: int = 4096) -> np.ndarray:
     """Forecasts in prices, ``(n, horizon)``."""
-    return _predict_prices(model, scaler, scaler.x(windows.X), windows.X, batch=batch)
-
-
-def _predict_prices(model, scaler: Scaler, x_scaled: np.ndarray, x_raw: np.ndarray, *, batch: int = 4096):
-    out = np.concatenate([np.asarray(model(x_scaled[i : i + batch], training=False))
-                          for i in range(0, len(x_scaled), batch)])
-    return scaler.inverse_y(out, x_raw)
+    x = scaler.x(windows.X)
+    out = np.concatenate([np.asarray(model(x[i : i + batch], training=False)) for i in range(0, len(x), batch)])
+    return scaler.inverse_y(out, windows.X)
 
 
 class FusedAdam:
@@ -92,7 +88,11 @@ class FusedAdam:
                                          epsilon=self.epsilon, grad=g)
 
 
-def _compiled_chunk(train_model, loss_fn, optimizer, X, Y, batch_size: int):
+def _compiled_chunk(model, train_model, loss_fn, optimizer, X, Y, batch_size: int, val_x=None):
+    """One ``tf.function``: ``n_epochs`` of shuffled mini-batch steps, then (with ``val_x``) the
+    model's forecast of the validation windows, so a chunk costs one host round trip. An eager
+    forward pass of a recurrent model runs its time loop in Python: ~0.3 s for a 3-layer LSTM
+    over 88 days, against ~20 ms compiled."""
     n = int(X.shape[0])
     n_batches = math.ceil(n / batch_size)
     variables = train_model.trainable_variables
@@ -109,7 +109,10 @@ def _compiled_chunk(train_model, loss_fn, optimizer, X, Y, batch_size: int):
                     loss = loss_fn(yb, train_model(xb, training=True))
                 optimizer.apply(tape.gradient(loss, variables))
                 total += loss
-        return total / tf.cast(n_epochs * n_batches, tf.float32)
+        mean_loss = total / tf.cast(n_epochs * n_batches, tf.float32)
+        if val_x is None:
+            return mean_loss, tf.zeros([0])
+        return mean_loss, model(val_x, training=False)
 
     return run
 
@@ -134,24 +137,25 @@ def train(
     scaler = scaler or fit_scaler(config, train_w)
     X = tf.constant(scaler.x(train_w.X))
     Y = tf.constant(scaler.y(train_w.Y, train_w.X))
-    val_x = scaler.x(val_w.X) if val_w is not None else None  # scaled once, scored every chunk
+    val_x = tf.constant(scaler.x(val_w.X)) if val_w is not None else None
     train_model, loss_fn = spaces.training_view(model, config)
     optimizer = FusedAdam(train_model.trainable_variables, config["learning_rate"])
-    run = _compiled_chunk(train_model, loss_fn, optimizer, X, Y, int(config["batch_size"]))
+    run = _compiled_chunk(model, train_model, loss_fn, optimizer, X, Y, int(config["batch_size"]), val_x)
 
     result = TrainResult(None, 0, 0, 0.0, model.count_params(), scaler=scaler)
     best_weights, since_best = None, 0
     chunk = max(1, eval_every) if val_w is not None else max(1, min(epochs, 50))
     while result.epochs < epochs:
         n = min(chunk, epochs - result.epochs)
-        loss = float(run(tf.constant(n)))
+        loss, val_pred = run(tf.constant(n))
+        loss = float(loss)
         result.epochs += n
         result.train_loss = loss
         if not math.isfinite(loss):
             raise TrainingDiverged(f"training loss became {loss} at epoch {result.epochs}")
         if val_w is None:
             continue
-        score = mase(val_w.Y, _predict_prices(model, scaler, val_x, val_w.X))
+        score = mase(val_w.Y, scaler.inverse_y(val_pred.numpy(), val_w.X))
         if not math.isfinite(score):
             raise TrainingDiverged(f"validation MASE became {score} at epoch {result.epochs}")
         result.history.append((result.epochs, score))
