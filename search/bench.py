@@ -4,9 +4,9 @@
     python -m search.bench --only trainer --family lstm --json
 
 Parts: ``trainer`` (Keras ``fit`` with per-epoch validation, as the seed trained, vs the project's
-compiled trainer, same configurations and seeds), ``pruning`` (Hyperband vs no pruner on the same
+compiled trainer, same configurations and seeds), ``pruning`` (the declared pruner vs none on the same
 budget), ``memory`` (RSS after 10 and 200 small trials), ``workers`` (trials/min with 1 and 2
-processes), ``engines`` (best validation MASE of Optuna TPE + Hyperband vs keras-tuner Hyperband
+processes), ``engines`` (best validation MASE of Optuna TPE + its pruner vs keras-tuner Hyperband
 at equal wall time).
 """
 
@@ -90,7 +90,8 @@ def bench_trainer(search, families, n_configs: int, epochs: int) -> dict:
     return out
 
 
-def _objective_study(search, family, pruner, trials, epochs, seed=0):
+def _objective_study(search, family, epochs, *, pruner=None, trials=None, timeout=None, seed=0):
+    """An in-memory study of ``family`` as its declaration runs it (``pruner`` overrides the declared one)."""
     import optuna
 
     from search.objective import TRIAL_FAILURES, Objective
@@ -98,25 +99,43 @@ def _objective_study(search, family, pruner, trials, epochs, seed=0):
     from studies import load_study_spec
 
     spec = load_study_spec(family, epochs=epochs, pruner=pruner)
-    study = optuna.create_study(sampler=make_sampler("tpe", seed),
-                                pruner=make_pruner(pruner, min_epochs=spec.eval_every, max_epochs=epochs))
-    study.optimize(Objective(spec, search, seed=seed), n_trials=trials, catch=TRIAL_FAILURES)
+    study = optuna.create_study(sampler=make_sampler(spec.sampler, seed), pruner=make_pruner(
+        spec.pruner, min_epochs=spec.eval_every, max_epochs=epochs, reduction_factor=spec.reduction_factor))
+    study.optimize(Objective(spec, search, seed=seed), n_trials=trials, timeout=timeout, catch=TRIAL_FAILURES)
     return study
 
 
-def bench_pruning(search, trials: int, epochs: int) -> dict:
-    out = {}
-    for pruner in ("hyperband", "none"):
-        study = _objective_study(search, "dense", pruner, trials, epochs)
-        out[pruner] = {"epochs": sum(t.user_attrs.get("epochs", 0) for t in study.trials),
-                       "best": study.best_value,
-                       "pruned": sum(t.state.name == "PRUNED" for t in study.trials)}
-    res = {"epochs_pruned": out["hyperband"]["epochs"], "epochs_unpruned": out["none"]["epochs"],
-           "best_pruned": out["hyperband"]["best"], "best_unpruned": out["none"]["best"],
-           "trials_pruned": out["hyperband"]["pruned"], "trials": trials, "epoch_cap": epochs}
+def bench_pruning(search, trials: int, epochs: int, seeds: int = 3) -> dict:
+    """The dense study with its declared pruner and with none: same trials, seeds and epoch cap.
+
+    The best of a few tens of trials is noisy, so each seed runs both studies; epochs are summed
+    over seeds and the best values averaged."""
+    import numpy as np
+
+    from studies import load_study_spec
+
+    spec = load_study_spec("dense")
+    runs = []
+    for seed in range(seeds):
+        pruned = _objective_study(search, "dense", epochs, trials=trials, seed=seed)
+        unpruned = _objective_study(search, "dense", epochs, pruner="none", trials=trials, seed=seed)
+        runs.append({"seed": seed, "epochs_pruned": _epochs(pruned), "epochs_unpruned": _epochs(unpruned),
+                     "best_pruned": pruned.best_value, "best_unpruned": unpruned.best_value,
+                     "trials_pruned": sum(t.state.name == "PRUNED" for t in pruned.trials)})
+        _progress(f"pruning seed {seed}: {runs[-1]}")
+    res = {"pruner": f"{spec.pruner} (reduction factor {spec.reduction_factor})", "trials": trials,
+           "epoch_cap": epochs, "seeds": seeds, "runs": runs}
+    for key in ("epochs_pruned", "epochs_unpruned", "trials_pruned"):
+        res[key] = sum(r[key] for r in runs)
+    for key in ("best_pruned", "best_unpruned"):
+        res[key] = float(np.mean([r[key] for r in runs]))
     res["epoch_fraction"] = res["epochs_pruned"] / res["epochs_unpruned"]
-    _progress(f"pruning: {res}")
+    res["best_ratio"] = res["best_pruned"] / res["best_unpruned"]
     return res
+
+
+def _epochs(study) -> int:
+    return sum(t.user_attrs.get("epochs", 0) for t in study.trials)
 
 
 def bench_memory(search, trials: int) -> dict:
@@ -172,24 +191,19 @@ def bench_workers(data: str, trials: int, epochs: int) -> dict:
 
 
 def bench_engines(search, seconds: float, epochs: int) -> dict:
+    """Best validation MASE of the dense study (TPE + its declared pruner) and of keras-tuner's
+    Hyperband over the same space, each given ``seconds`` of wall time."""
     import keras_tuner as kt
 
     from search.kt_engine import run_keras_tuner
     from studies import load_study_spec
 
-    spec = load_study_spec("dense", epochs=epochs)
     start = time.perf_counter()
-    import optuna
-
-    from search.objective import TRIAL_FAILURES, Objective
-    from search.storage import make_pruner, make_sampler
-
-    optuna_study = optuna.create_study(sampler=make_sampler("tpe", 0),
-                                       pruner=make_pruner("hyperband", min_epochs=spec.eval_every, max_epochs=epochs))
-    optuna_study.optimize(Objective(spec, search), timeout=seconds, catch=TRIAL_FAILURES)
+    optuna_study = _objective_study(search, "dense", epochs, timeout=seconds)
     optuna_time = time.perf_counter() - start
     with tempfile.TemporaryDirectory() as tmp:
-        best, n, _ = run_keras_tuner(spec, search, seconds=seconds, directory=tmp, oracle_cls=kt.oracles.HyperbandOracle)
+        best, n, _ = run_keras_tuner(load_study_spec("dense", epochs=epochs), search, seconds=seconds, directory=tmp,
+                                     oracle_cls=kt.oracles.HyperbandOracle)
     res = {"optuna": optuna_study.best_value, "keras_tuner": best, "seconds": seconds,
            "optuna_trials": len(optuna_study.trials), "keras_tuner_trials": n, "optuna_seconds": optuna_time}
     _progress(f"engines: {res}")
@@ -210,8 +224,12 @@ def table(results: dict) -> str:
                          f"{r['ratio']:6.1f}x {r['reference_val_mase']:13.4f} {r['val_mase']:14.4f}")
     if "pruning" in results:
         p = results["pruning"]
-        lines.append(f"pruning    epochs {p['epochs_pruned']} (hyperband) vs {p['epochs_unpruned']} (none) = "
-                     f"{p['epoch_fraction']:.0%}; best val MASE {p['best_pruned']:.4f} vs {p['best_unpruned']:.4f}")
+        lines.append(f"pruning    epochs {p['epochs_pruned']} ({p['pruner']}) vs {p['epochs_unpruned']} (none) = "
+                     f"{p['epoch_fraction']:.0%}; mean best val MASE {p['best_pruned']:.4f} vs {p['best_unpruned']:.4f} "
+                     f"over {p['seeds']} seeds of {p['trials']} trials")
+        for r in p["runs"]:
+            lines.append(f"             seed {r['seed']}: {r['epochs_pruned']} vs {r['epochs_unpruned']} epochs, "
+                         f"best {r['best_pruned']:.4f} vs {r['best_unpruned']:.4f}")
     if "memory" in results:
         m = results["memory"]
         last = max(int(k.split("_")[-1]) for k in m if k.startswith("rss_mb_at_") and m[k] is not None)
@@ -239,6 +257,7 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=30, help="trainer part: epochs per configuration (default 30)")
     parser.add_argument("--trials", type=int, default=30, help="pruning part: trials per study (default 30)")
     parser.add_argument("--pruning-epochs", type=int, default=60, help="pruning part: epoch cap per trial (default 60)")
+    parser.add_argument("--pruning-seeds", type=int, default=3, help="pruning part: seeds, each both studies (default 3)")
     parser.add_argument("--memory-trials", type=int, default=200, help="memory part: trials (default 200)")
     parser.add_argument("--engine-seconds", type=float, default=120, help="engines part: wall budget each (default 120)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -254,7 +273,7 @@ def main(argv=None) -> int:
         results["trainer"] = bench_trainer(search, args.family or ["dense", "conv1d", "lstm", "nbeats"],
                                            args.configs, args.epochs)
     if "pruning" in parts:
-        results["pruning"] = bench_pruning(search, args.trials, args.pruning_epochs)
+        results["pruning"] = bench_pruning(search, args.trials, args.pruning_epochs, args.pruning_seeds)
     if "memory" in parts:
         results["memory"] = bench_memory(search, args.memory_trials)
     if "workers" in parts:

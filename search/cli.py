@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import logging
 import os
 import sys
 
@@ -44,6 +45,8 @@ def quiet_tensorflow(verbose: bool = False) -> None:
     if not verbose:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+        # Every trial compiles its own training function; TensorFlow would warn about "retracing".
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
 def main_guard(fn):

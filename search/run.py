@@ -14,6 +14,7 @@ import sys
 import time
 
 from search import cli
+from studies import PRUNERS, SAMPLERS
 
 FAMILY_CHOICES = ("dense", "conv1d", "lstm", "multivariate", "nbeats", "ensemble", "all")
 
@@ -31,8 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--horizon", type=int, help="days ahead to forecast (default 1)")
     p.add_argument("--engine", choices=("optuna", "keras-tuner"), default="optuna",
                    help="optuna (default) or keras-tuner's Hyperband over the same space; both write to the study")
-    p.add_argument("--sampler", choices=("tpe", "random", "cmaes", "gp"), help="Optuna sampler (default tpe)")
-    p.add_argument("--pruner", choices=("hyperband", "median", "none"), help="pruner of weak trials (default hyperband)")
+    p.add_argument("--sampler", choices=SAMPLERS, help="Optuna sampler (default tpe)")
+    p.add_argument("--pruner", choices=PRUNERS, help="pruner of weak trials (default sha: successive halving)")
     p.add_argument("--epochs", type=int, help="epoch cap per trial (default: the study's)")
     p.add_argument("--patience", type=int, help="early-stopping patience in epochs (default: the study's)")
     p.add_argument("--eval-every", type=int, help="epochs between validation checks / pruning reports")

@@ -62,7 +62,8 @@ def open_study(name: str, storage_url: str | None, spec: StudySpec, data: DataSp
                                  "choose another --study name")
         if existing.direction != optuna.study.StudyDirection.MINIMIZE:
             raise UsageError(f"study {name!r} exists with direction {existing.direction.name.lower()}, not minimize")
-    pruner = make_pruner(spec.pruner, min_epochs=spec.eval_every, max_epochs=spec.epochs)
+    pruner = make_pruner(spec.pruner, min_epochs=spec.eval_every, max_epochs=spec.epochs,
+                         reduction_factor=spec.reduction_factor)
     # A resumed study must not replay the random draws of its first session: offset the seed.
     if seed is not None and existing is not None:
         seed += len(existing.trials)

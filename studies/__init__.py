@@ -4,7 +4,7 @@ Example:
     >>> from studies import load_study_spec
     >>> spec = load_study_spec("lstm", trials=10)
     >>> spec.family, spec.trials, spec.pruner
-    ('lstm', 10, 'hyperband')
+    ('lstm', 10, 'sha')
 """
 
 from __future__ import annotations
@@ -20,14 +20,15 @@ else:  # pragma: no cover
 
 HERE = Path(__file__).parent
 SAMPLERS = ("tpe", "random", "cmaes", "gp")
-PRUNERS = ("hyperband", "median", "none")
+PRUNERS = ("sha", "hyperband", "median", "none")
 
 
 @dataclass(frozen=True)
 class StudySpec:
     family: str
     sampler: str = "tpe"
-    pruner: str = "hyperband"
+    pruner: str = "sha"
+    reduction_factor: int = 4
     metric: str = "val_mase"
     direction: str = "minimize"
     trials: int = 50
