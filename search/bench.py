@@ -85,7 +85,8 @@ def bench_trainer(search, families, n_configs: int, epochs: int) -> dict:
         ref_rate, rate = 60 * n_configs / sum(ref_s), 60 * n_configs / sum(fast_s)
         out[family] = {"configs": n_configs, "epochs": epochs, "reference_trials_per_min": ref_rate,
                        "trials_per_min": rate, "ratio": rate / ref_rate,
-                       "reference_val_mase": float(np.median(ref_m)), "val_mase": float(np.median(fast_m))}
+                       "reference_val_mase": float(np.median(ref_m)), "val_mase": float(np.median(fast_m)),
+                       "reference_val_mase_each": [float(m) for m in ref_m], "val_mase_each": [float(m) for m in fast_m]}
         _progress(f"trainer {family}: {out[family]}")
     return out
 

@@ -10,7 +10,6 @@ Writes under ``runs/<study>/``: ``retrain.json`` (every metric), ``models/*.kera
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,8 +80,7 @@ def retrain_config(config: dict, final: FinalData, *, horizon: int, epochs: int,
         preds.append(pred)
         runs.append({"seed": seed, "model": str(path.relative_to(out)), "seconds": round(result.seconds, 3),
                      **evaluate(test_w.Y, pred, final.fit_series())})
-        keras.backend.clear_session()
-        gc.collect()
+        keras.backend.clear_session()  # also collects garbage
     mean_pred = np.mean(preds, axis=0)
     naive_metrics = evaluate(test_w.Y, test_w.naive, final.fit_series())
     dm_stat, dm_p = diebold_mariano(test_w.Y, mean_pred, test_w.naive, horizon=horizon, loss="abs")
