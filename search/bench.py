@@ -191,23 +191,29 @@ def bench_workers(data: str, trials: int, epochs: int) -> dict:
     return out
 
 
-def bench_engines(search, seconds: float, epochs: int) -> dict:
+def bench_engines(search, seconds: float, epochs: int, seeds: int = 3) -> dict:
     """Best validation MASE of the dense study (TPE + its declared pruner) and of keras-tuner's
-    Hyperband over the same space, each given ``seconds`` of wall time."""
+    Hyperband over the same space, each given ``seconds`` of wall time per seed; the bests are
+    averaged over seeds (one search's best is noisy)."""
     import keras_tuner as kt
+    import numpy as np
 
     from search.kt_engine import run_keras_tuner
     from studies import load_study_spec
 
-    start = time.perf_counter()
-    optuna_study = _objective_study(search, "dense", epochs, timeout=seconds)
-    optuna_time = time.perf_counter() - start
-    with tempfile.TemporaryDirectory() as tmp:
-        best, n, _ = run_keras_tuner(load_study_spec("dense", epochs=epochs), search, seconds=seconds, directory=tmp,
-                                     oracle_cls=kt.oracles.HyperbandOracle)
-    res = {"optuna": optuna_study.best_value, "keras_tuner": best, "seconds": seconds,
-           "optuna_trials": len(optuna_study.trials), "keras_tuner_trials": n, "optuna_seconds": optuna_time}
-    _progress(f"engines: {res}")
+    runs = []
+    for seed in range(seeds):
+        study = _objective_study(search, "dense", epochs, timeout=seconds, seed=seed)
+        with tempfile.TemporaryDirectory() as tmp:
+            best, n, _ = run_keras_tuner(load_study_spec("dense", epochs=epochs), search, seconds=seconds,
+                                         directory=tmp, seed=seed, oracle_cls=kt.oracles.HyperbandOracle)
+        runs.append({"seed": seed, "optuna": study.best_value, "keras_tuner": best,
+                     "optuna_trials": len(study.trials), "keras_tuner_trials": n})
+        _progress(f"engines seed {seed}: {runs[-1]}")
+    res = {key: float(np.mean([r[key] for r in runs])) for key in ("optuna", "keras_tuner")}
+    res.update(seconds=seconds, seeds=seeds, runs=runs,
+               optuna_trials=sum(r["optuna_trials"] for r in runs),
+               keras_tuner_trials=sum(r["keras_tuner_trials"] for r in runs))
     return res
 
 
@@ -242,8 +248,10 @@ def table(results: dict) -> str:
                      f"with process start-up {w['one_wall']:.1f} vs {w['two_wall']:.1f} ({w['ratio_wall']:.2f}x)")
     if "engines" in results:
         e = results["engines"]
-        lines.append(f"engines    best val MASE in {e['seconds']:.0f}s: Optuna {e['optuna']:.4f} "
+        lines.append(f"engines    mean best val MASE in {e['seconds']:.0f}s x {e['seeds']} seeds: Optuna {e['optuna']:.4f} "
                      f"({e['optuna_trials']} trials), keras-tuner {e['keras_tuner']:.4f} ({e['keras_tuner_trials']} trials)")
+        for r in e["runs"]:
+            lines.append(f"             seed {r['seed']}: Optuna {r['optuna']:.4f}, keras-tuner {r['keras_tuner']:.4f}")
     return "\n".join(lines)
 
 
@@ -261,6 +269,7 @@ def main(argv=None) -> int:
     parser.add_argument("--pruning-seeds", type=int, default=3, help="pruning part: seeds, each both studies (default 3)")
     parser.add_argument("--memory-trials", type=int, default=200, help="memory part: trials (default 200)")
     parser.add_argument("--engine-seconds", type=float, default=120, help="engines part: wall budget each (default 120)")
+    parser.add_argument("--engine-seeds", type=int, default=3, help="engines part: seeds (default 3)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     cli.quiet_tensorflow()
@@ -280,7 +289,7 @@ def main(argv=None) -> int:
     if "workers" in parts:
         results["workers"] = bench_workers(args.data, 16, 40)
     if "engines" in parts:
-        results["engines"] = bench_engines(search, args.engine_seconds, 60)
+        results["engines"] = bench_engines(search, args.engine_seconds, 60, args.engine_seeds)
     print(json.dumps(results, indent=2) if args.json else table(results))
     return 0
 
