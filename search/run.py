@@ -171,7 +171,8 @@ def search_family(family: str, args, data_spec) -> dict | None:
 
     def on_trial(study, trial):
         bar.update(1)
-        bar.write(prefix + trial_line(trial))
+        bar.write(prefix + trial_line(trial), file=sys.stdout)
+        sys.stdout.flush()  # a line per trial, as it ends, also through a pipe or `tee`
 
     started = time.perf_counter()
     interrupted = False

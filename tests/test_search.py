@@ -144,31 +144,44 @@ def test_keras_tuner_engine_writes_into_the_study(tmp_path, btc_short):
 
 
 def test_ctrl_c_marks_the_running_trial_and_keeps_the_study(tmp_path, btc_short):
+    import queue
     import signal
     import subprocess
     import sys
+    import threading
     import time
 
     storage = storage_url(tmp_path)
+    err_file = open(tmp_path / "stderr.txt", "w")  # noqa: SIM115 (the child writes it; closed below)
     proc = subprocess.Popen([sys.executable, "-m", "search.run", "--family", "dense", "--trials", "50",
                              "--data", str(btc_short), "--storage", storage, "--study", "stop", "--epochs", "400",
                              "--patience", "400", "--eval-every", "2", "--pruner", "none", "--no-retrain",
                              "--test-size", "30", "--val-size", "30"], cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=err_file, text=True)
+    lines = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True)
+    reader.start()
     try:
-        for _ in range(600):  # wait until one trial is done and the next one is running
+        # Each trial prints its line as it ends; the next one starts at once and trains 400 epochs.
+        seen = [lines.get(timeout=120)]
+        while " COMPLETE " not in seen[-1]:
+            seen.append(lines.get(timeout=120))
+        for _ in range(100):
             try:
-                states = [t.state.name for t in trials_of(tmp_path, "stop")]
-            except (KeyError, Exception):
-                states = []
-            if "COMPLETE" in states and states[-1] == "RUNNING":
-                break
-            time.sleep(0.1)
+                if trials_of(tmp_path, "stop")[-1].state.name == "RUNNING":
+                    break
+            except Exception:  # the worker may hold SQLite's write lock for a moment
+                pass
+            time.sleep(0.05)
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=120)
+        proc.wait(timeout=120)
+        reader.join(timeout=10)
     finally:
         if proc.poll() is None:
             proc.kill()
+        err_file.close()
+    out = "".join(seen + list(lines.queue))
+    err = (tmp_path / "stderr.txt").read_text()
     assert proc.returncode == 130, err[-500:]
     assert "interrupted" in out and "study stop:" in out
     states = [t.state.name for t in trials_of(tmp_path, "stop")]
