@@ -157,7 +157,10 @@ def test_ctrl_c_marks_the_running_trial_and_keeps_the_study(tmp_path, btc_short)
                              "--data", str(btc_short), "--storage", storage, "--study", "stop", "--epochs", "400",
                              "--patience", "400", "--eval-every", "2", "--pruner", "none", "--no-retrain",
                              "--test-size", "30", "--val-size", "30"], cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=err_file, text=True)
+                            stderr=err_file, text=True,
+                            # as from a terminal: a shell without job control (CI, `cmd &`) would
+                            # pass SIGINT on as ignored, and Python keeps an ignored SIGINT ignored
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     lines = queue.Queue()
     reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True)
     reader.start()
