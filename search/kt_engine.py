@@ -67,7 +67,9 @@ class SpaceTuner(kt.Tuner):
 
 def trainer_score(spec: StudySpec, search: SearchData, *, seed: int = 0, deadline: float | None = None):
     """Score a configuration as the Optuna objective does (same trainer, same validation MASE)."""
-    from search.trainer import TrainingDiverged, train
+    from search.trainer import TrainingDiverged, freeze_long_lived_objects, train
+
+    freeze_long_lived_objects()
 
     def score(config: dict, epochs: int) -> dict:
         if deadline is not None and time.perf_counter() > deadline:

@@ -6,7 +6,6 @@ test day: no trial can see the test split.
 
 from __future__ import annotations
 
-import gc
 import math
 import time
 
@@ -15,7 +14,7 @@ import optuna
 
 import spaces
 from data import SearchData
-from search.trainer import TrainingDiverged, train
+from search.trainer import TrainingDiverged, freeze_long_lived_objects, train
 from studies import StudySpec
 
 
@@ -32,11 +31,7 @@ class Objective:
 
     def __init__(self, spec: StudySpec, data: SearchData, *, seed: int = 0):
         self.spec, self.data, self.seed = spec, data, seed
-        # TensorFlow and Keras hold ~10^6 long-lived Python objects; a full garbage collection
-        # after every trial would walk them all (~50 ms). Collect once, then freeze what lives
-        # now out of the collector's scans.
-        gc.collect()
-        gc.freeze()
+        freeze_long_lived_objects()
 
     def config(self, trial: optuna.Trial) -> dict:
         return spaces.sample_optuna(self.spec.family, trial, epochs=self.spec.epochs, patience=self.spec.patience)
@@ -76,5 +71,5 @@ class Objective:
         finally:
             trial.set_user_attr("seconds", round(time.perf_counter() - start, 3))
             # Keras keeps every model's layers and graphs alive unless told; trials would pile up
-            # in memory. clear_session also runs a full garbage collection (see __init__).
+            # in memory. clear_session also runs a full garbage collection.
             keras.backend.clear_session()
