@@ -9,6 +9,7 @@ import os
 import sys
 
 from data.errors import DataError
+from studies import StudyError
 
 
 class UsageError(Exception):
@@ -56,7 +57,7 @@ def main_guard(fn):
     def wrapper(argv=None):
         try:
             return fn(argv)
-        except (DataError, UsageError) as err:
+        except (DataError, UsageError, StudyError) as err:
             print(f"error: {err}", file=sys.stderr)
             sys.exit(2)
 

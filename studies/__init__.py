@@ -23,6 +23,10 @@ SAMPLERS = ("tpe", "random", "cmaes", "gp")
 PRUNERS = ("sha", "hyperband", "median", "none")
 
 
+class StudyError(ValueError):
+    """A study declaration that cannot be used; the message is ``FILE: problem``."""
+
+
 @dataclass(frozen=True)
 class StudySpec:
     family: str
@@ -42,6 +46,8 @@ class StudySpec:
             raise ValueError(f"unknown sampler {self.sampler!r}; choose from {', '.join(SAMPLERS)}")
         if self.pruner not in PRUNERS:
             raise ValueError(f"unknown pruner {self.pruner!r}; choose from {', '.join(PRUNERS)}")
+        if self.reduction_factor < 2:
+            raise ValueError(f"reduction_factor must be at least 2, got {self.reduction_factor}")
 
 
 def families() -> list[str]:
@@ -53,7 +59,13 @@ def load_study_spec(family: str, **overrides) -> StudySpec:
     path = HERE / f"{family}.toml"
     if not path.is_file():
         raise ValueError(f"no study declared for family {family!r}; declared: {', '.join(families())}")
-    with open(path, "rb") as fh:
-        spec = StudySpec(**tomllib.load(fh))
     known = {f.name for f in fields(StudySpec)}
-    return replace(spec, **{k: v for k, v in overrides.items() if v is not None and k in known})
+    try:
+        with open(path, "rb") as fh:
+            declared = tomllib.load(fh)
+        unknown = sorted(set(declared) - known)
+        if unknown:
+            raise ValueError(f"unknown key(s) {', '.join(unknown)}")
+        return replace(StudySpec(**declared), **{k: v for k, v in overrides.items() if v is not None and k in known})
+    except (tomllib.TOMLDecodeError, TypeError, ValueError) as err:
+        raise StudyError(f"{path}: {err}") from None

@@ -131,6 +131,28 @@ def test_bad_options_are_one_line_errors(tmp_path, btc_short, capsys):
         assert err.startswith("error: ") and message in err and "\n" not in err
 
 
+@pytest.mark.parametrize("line, message", [
+    ("reduction_factor = 1", "reduction_factor must be at least 2, got 1"),
+    ("pruner = 'asha'", "unknown pruner 'asha'"),
+    ("trails = 10", "unknown key(s) trails"),
+    ("trials = ", "Invalid value"),
+])
+def test_bad_study_declaration_is_one_line_error(line, message, tmp_path, btc_short, capsys, monkeypatch):
+    import studies
+
+    declared = (studies.HERE / "dense.toml").read_text()
+    key = line.split("=")[0].strip()
+    kept = [x for x in declared.splitlines() if x.split("=")[0].strip() != key]
+    (tmp_path / "dense.toml").write_text("\n".join([*kept, line]) + "\n")
+    monkeypatch.setattr(studies, "HERE", tmp_path)
+    with pytest.raises(SystemExit) as exc:
+        run.main(["--family", "dense", "--data", str(btc_short), "--no-retrain"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {tmp_path / 'dense.toml'}: ") and message in err and "\n" not in err
+    assert not (tmp_path / "runs").exists()  # nothing half-written
+
+
 def test_keras_tuner_engine_writes_into_the_study(tmp_path, btc_short):
     run.main(["--family", "dense", "--engine", "keras-tuner", "--trials", "3", "--data", str(btc_short),
               "--storage", storage_url(tmp_path), "--study", "kt", "--epochs", "4", "--eval-every", "2",
