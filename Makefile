@@ -10,18 +10,23 @@ export BITPREDICT_DATA_DIR ?= $(abspath $(wildcard ../shared/data))
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[dev]'
+	$(VENV)/bin/pip install -q -e '.[dev,yahoo]'
 	touch $(STAMP)
 
-.PHONY: run test lint baseline
+.PHONY: run test lint baseline data
 run: $(STAMP)
 	$(VENV)/bin/python -m search.run --family dense --trials 20 --epochs 60
 
+# The tests read the BTC file from the cache; on a fresh clone without ../shared this fetches it
+# once (checksum-verified) before any test runs, so no test touches the network.
+data: $(STAMP)
+	@$(VENV)/bin/python -c "from data.datasets import fetch; print('data:', fetch('btc'))"
+
+test: data
+	$(VENV)/bin/python -m pytest -q
+
 baseline: $(STAMP)
 	$(VENV)/bin/python -m search.baseline
-
-test: $(STAMP)
-	$(VENV)/bin/python -m pytest -q
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -77,18 +77,38 @@ def load(
     date_col: str | None = None,
     target_col: str | None = None,
     fill_gaps: bool = False,
+    until: str | None = None,
 ) -> pd.DataFrame:
     """Load a named dataset or a CSV path, checked and on a full daily calendar.
 
-    ``frame.attrs`` records ``source``, ``dataset`` (short name used in study names),
-    ``sha256`` and ``filled_days``.
+    ``until`` (a date) keeps the rows up to and including that day, so a user can stand at any
+    past day. ``frame.attrs`` records ``source``, ``dataset`` (short name used in study names),
+    ``sha256`` (of the whole file), ``filled_days`` and ``until``.
     """
     path = fetch(data) if data in DATASETS else Path(data)
     frame = read_prices(path, date_col=date_col, target_col=target_col)
     frame, filled = check_calendar(frame, fill_gaps=fill_gaps)
+    if until is not None:
+        frame = cut_until(frame, until)
     frame.attrs.update(
         dataset=data if data in DATASETS else path.stem,
         sha256=sha256_of(path),
         filled_days=filled,
+        until=until,
     )
     return frame
+
+
+def cut_until(frame: pd.DataFrame, until: str) -> pd.DataFrame:
+    """The rows up to and including ``until``; a date outside the data is an error."""
+    source = frame.attrs.get("source", "<data>")
+    try:
+        day = pd.Timestamp(until)
+    except ValueError:
+        raise DataError(source, f"--until {until!r} is not a date (use YYYY-MM-DD)") from None
+    first, last = frame.index[0], frame.index[-1]
+    if not first <= day <= last:
+        raise DataError(source, f"--until {day.date()} is outside the data ({first.date()} .. {last.date()})")
+    cut = frame[frame.index <= day]
+    cut.attrs = dict(frame.attrs)
+    return cut

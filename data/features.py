@@ -13,8 +13,6 @@ HALVINGS = (
     ("2024-04-20", 3.125),
 )
 
-FEATURES = ("block_reward", "volume")
-
 
 def block_reward(index: pd.DatetimeIndex) -> pd.Series:
     starts = pd.DatetimeIndex([pd.Timestamp(d) for d, _ in HALVINGS])

@@ -24,6 +24,13 @@ class Windows:
     def __len__(self) -> int:
         return len(self.Y)
 
+    def long_index(self) -> dict[str, np.ndarray]:
+        """``date`` and ``step`` of every (window, horizon step) pair, flattened like ``Y.ravel()``:
+        the first columns of every table of forecasts."""
+        n, h = self.Y.shape
+        return {"date": self.days.repeat(h) + pd.to_timedelta(np.tile(np.arange(h), n), unit="D"),
+                "step": np.tile(np.arange(1, h + 1), n)}
+
     @property
     def naive(self) -> np.ndarray:
         """The naive forecast: the last observed price repeated over the horizon."""

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import keras
-from keras import layers
-
-from spaces.shared import SEED_SETTINGS, dropout
+from spaces.shared import SEED_SETTINGS, dropout, sequence
 from spaces.space import Choice, Int, Space
 
 SPACE = Space([
+    Choice("layout", ("steps", "features")),  # W timesteps, or the seed's one timestep of W features
     Int("conv_layers", 1, 3),
     Int("filters", 16, 256, log=True),
     Int("kernel_size", 2, 7),
@@ -19,23 +17,29 @@ SPACE = Space([
 
 
 def body(x, config: dict):
+    from keras import layers
+
+    x = sequence(x, config)
     for i in range(config["conv_layers"]):
         x = layers.Conv1D(config["filters"], config["kernel_size"], padding=config["padding"],
                           dilation_rate=config["dilation"] ** i, activation="relu")(x)
         x = dropout(x, config)
     if config["head"] == "last":  # the causal output at the last day sees the whole receptive field
-        x = layers.Cropping1D((config["window"] - 1, 0))(x)
+        x = layers.Cropping1D((x.shape[1] - 1, 0))(x)
     if config["head"] == "pool":
         return layers.GlobalAveragePooling1D()(x)
     return layers.Flatten()(x)
 
 
-def build(config: dict, n_features: int, horizon: int) -> keras.Model:
+def build(config: dict, n_features: int, horizon: int):
+    import keras
+
     inputs = keras.Input((config["window"], n_features))
-    return keras.Model(inputs, layers.Dense(horizon)(body(inputs, config)), name="conv1d")
+    return keras.Model(inputs, keras.layers.Dense(horizon)(body(inputs, config)), name="conv1d")
 
 
 PRESETS = {
-    "seed-conv1d": {**SEED_SETTINGS, "family": "conv1d", "window": 7, "conv_layers": 1, "filters": 128,
-                    "kernel_size": 5, "dilation": 1, "padding": "causal", "head": "last"},
+    "seed-conv1d": {**SEED_SETTINGS, "family": "conv1d", "window": 7, "layout": "features", "conv_layers": 1,
+                    "filters": 128, "kernel_size": 5, "dilation": 1, "padding": "causal", "head": "last"},
 }
+SEED_PRESET = "seed-conv1d"

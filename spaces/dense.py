@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import keras
-from keras import layers
-
 from spaces.shared import SEED_SETTINGS, dropout
 from spaces.space import Choice, Int, Space
 
@@ -16,6 +13,8 @@ SPACE = Space([
 
 
 def body(x, config: dict):
+    from keras import layers
+
     x = layers.Flatten()(x)
     for _ in range(config["layers"]):
         init = config.get("initializer", "glorot_uniform")
@@ -24,9 +23,11 @@ def body(x, config: dict):
     return x
 
 
-def build(config: dict, n_features: int, horizon: int) -> keras.Model:
+def build(config: dict, n_features: int, horizon: int):
+    import keras
+
     inputs = keras.Input((config["window"], n_features))
-    return keras.Model(inputs, layers.Dense(horizon)(body(inputs, config)), name="dense")
+    return keras.Model(inputs, keras.layers.Dense(horizon)(body(inputs, config)), name="dense")
 
 
 _SEED = {**SEED_SETTINGS, "family": "dense", "layers": 1, "units": 128, "activation": "relu"}
@@ -35,3 +36,4 @@ PRESETS = {
     "seed-dense-w30": {**_SEED, "window": 30},
     "seed-dense-w30-h7": {**_SEED, "window": 30, "horizon": 7},
 }
+SEED_PRESET = "seed-dense-w7"

@@ -2,19 +2,16 @@
 median or mean. Seed model 8 (15 members = 5 x {MAE, MSE, MAPE}, median).
 
 The model's output is the aggregate ``(batch, horizon)``; the layer named ``members`` holds every
-member's forecast ``(batch, members, horizon)``. The trainer trains each member on its own loss,
-and :func:`member_predictions` gives the spread used for intervals.
+member's forecast ``(batch, members, horizon)``. The trainer trains each member on its own loss
+(:func:`training_view`), and :func:`member_predictions` gives the spread used for intervals.
 """
 
 from __future__ import annotations
 
-import keras
 import numpy as np
-from keras import layers
 
 from spaces import dense
-from spaces.layers import Aggregate, Lookback, Members
-from spaces.shared import SEED_SETTINGS
+from spaces.shared import SEED_SETTINGS, loss_fn
 from spaces.space import Choice, Int, Space
 
 LOSS_MIXES = {"single": None, "mae+mse+mape": ("mae", "mse", "mape")}
@@ -42,7 +39,12 @@ def member_lookbacks(config: dict) -> list[int]:
     return [max(2, round(config["window"] * fractions[(k // 3) % len(fractions)])) for k in range(config["size"])]
 
 
-def build(config: dict, n_features: int, horizon: int) -> keras.Model:
+def build(config: dict, n_features: int, horizon: int):
+    import keras
+    from keras import layers
+
+    from spaces.layers import Aggregate, Lookback, Members
+
     inputs = keras.Input((config["window"], n_features))
     outputs = []
     for k, days in enumerate(member_lookbacks(config)):
@@ -55,10 +57,26 @@ def build(config: dict, n_features: int, horizon: int) -> keras.Model:
     return keras.Model(inputs, Aggregate(config["aggregate"], name="aggregate")(members), name="ensemble")
 
 
-def member_predictions(model: keras.Model, X: np.ndarray) -> np.ndarray:
+def members_model(model):
+    """The sub-model whose output is every member's forecast, ``(batch, members, horizon)``."""
+    import keras
+
+    return keras.Model(model.input, model.get_layer("members").output)
+
+
+def training_view(model, config: dict):
+    """Train the members, each on its own loss: per sample, the sum of the members' losses."""
+    fns = [loss_fn(name) for name in member_losses(config)]
+
+    def member_loss(y_true, y_pred):
+        return sum(fn(y_true, y_pred[:, k]) for k, fn in enumerate(fns))
+
+    return members_model(model), member_loss
+
+
+def member_predictions(model, X: np.ndarray) -> np.ndarray:
     """Every member's forecast, ``(n, members, horizon)``, in the model's (scaled) space."""
-    sub = keras.Model(model.input, model.get_layer("members").output)
-    return np.asarray(sub(X, training=False))
+    return np.asarray(members_model(model)(X, training=False))
 
 
 PRESETS = {
@@ -66,3 +84,4 @@ PRESETS = {
                       "member_units": 128, "loss_mix": "mae+mse+mape", "lookbacks": "full", "seed": 0,
                       "aggregate": "median", "batch_size": 1024, "epochs": 1000, "patience": 200},
 }
+SEED_PRESET = "seed-ensemble"

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import keras
-from keras import layers
-
-from spaces.shared import SEED_SETTINGS, dropout
+from spaces.shared import SEED_SETTINGS, dropout, sequence
 from spaces.space import Choice, Int, Space
 
 SPACE = Space([
+    Choice("layout", ("steps", "features")),  # W timesteps, or the seed's one timestep of W features
     Int("lstm_layers", 1, 3),
     Int("units", 16, 256, log=True),
     Choice("bidirectional", (False, True)),
@@ -18,6 +16,9 @@ SPACE = Space([
 
 
 def body(x, config: dict):
+    from keras import layers
+
+    x = sequence(x, config)
     n = config["lstm_layers"]
     for i in range(n):
         rnn = layers.LSTM(config["units"], activation=config["activation"], return_sequences=i < n - 1)
@@ -28,12 +29,15 @@ def body(x, config: dict):
     return x
 
 
-def build(config: dict, n_features: int, horizon: int) -> keras.Model:
+def build(config: dict, n_features: int, horizon: int):
+    import keras
+
     inputs = keras.Input((config["window"], n_features))
-    return keras.Model(inputs, layers.Dense(horizon)(body(inputs, config)), name="lstm")
+    return keras.Model(inputs, keras.layers.Dense(horizon)(body(inputs, config)), name="lstm")
 
 
 PRESETS = {
-    "seed-lstm": {**SEED_SETTINGS, "family": "lstm", "window": 7, "lstm_layers": 1, "units": 128,
-                  "bidirectional": False, "activation": "relu", "head_units": 0},
+    "seed-lstm": {**SEED_SETTINGS, "family": "lstm", "window": 7, "layout": "features", "lstm_layers": 1,
+                  "units": 128, "bidirectional": False, "activation": "relu", "head_units": 0},
 }
+SEED_PRESET = "seed-lstm"

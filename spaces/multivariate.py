@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import keras
-from keras import layers
-
 from spaces import conv1d, dense, lstm
 from spaces.shared import SEED_SETTINGS
 from spaces.space import Choice, Space
@@ -30,10 +27,12 @@ def body_config(config: dict) -> dict:
     return {**config, **inner}
 
 
-def build(config: dict, n_features: int, horizon: int) -> keras.Model:
+def build(config: dict, n_features: int, horizon: int):
+    import keras
+
     inputs = keras.Input((config["window"], n_features))
     x = BODIES[config["body"]].body(inputs, body_config(config))
-    return keras.Model(inputs, layers.Dense(horizon)(x), name="multivariate")
+    return keras.Model(inputs, keras.layers.Dense(horizon)(x), name="multivariate")
 
 
 PRESETS = {
@@ -41,3 +40,4 @@ PRESETS = {
                           "volume": False, "body": "dense", "dense.layers": 1, "dense.units": 128,
                           "dense.activation": "relu"},
 }
+SEED_PRESET = "seed-multivariate"

@@ -3,10 +3,6 @@ stacking. Each block removes what it explains from its input (backcast) and adds
 
 from __future__ import annotations
 
-import keras
-from keras import layers
-
-from spaces.layers import Lookback, NBeatsBlock
 from spaces.shared import SEED_SETTINGS
 from spaces.space import Choice, Int, Space
 
@@ -19,7 +15,12 @@ SPACE = Space([
 ])
 
 
-def build(config: dict, n_features: int, horizon: int) -> keras.Model:
+def build(config: dict, n_features: int, horizon: int):
+    import keras
+    from keras import layers
+
+    from spaces.layers import Lookback, NBeatsBlock
+
     window = config["window"]
     inputs = keras.Input((window, n_features))
     residual = Lookback(window, name="price_window")(inputs)  # N-BEATS is univariate
@@ -41,3 +42,4 @@ PRESETS = {
                     "fc_layers": 4, "width": 512, "share_weights": False, "batch_size": 1024,
                     "epochs": 5000, "patience": 200},
 }
+SEED_PRESET = "seed-nbeats"

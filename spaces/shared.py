@@ -1,8 +1,6 @@
-"""Parameters every family shares, and how a configuration becomes a compiled model."""
+"""Parameters every family shares, and the pieces every builder uses."""
 
 from __future__ import annotations
-
-import keras
 
 from spaces.space import Choice, Float, Int, Space
 
@@ -24,14 +22,31 @@ SEED_SETTINGS = {"scaler": "none", "learning_rate": 1e-3, "batch_size": 128, "lo
 
 
 def loss_fn(name: str):
+    """The named loss, per sample: ``(y_true, y_pred) -> (batch,)`` (the trainer masks and averages)."""
+    import keras
+
     return {
-        "mae": keras.losses.MeanAbsoluteError(),
-        "mse": keras.losses.MeanSquaredError(),
-        "huber": keras.losses.Huber(),
-        "mape": keras.losses.MeanAbsolutePercentageError(),
-    }[name]
+        "mae": keras.losses.MeanAbsoluteError,
+        "mse": keras.losses.MeanSquaredError,
+        "huber": keras.losses.Huber,
+        "mape": keras.losses.MeanAbsolutePercentageError,
+    }[name](reduction=None)
 
 
 def dropout(x, config: dict):
+    import keras
+
     rate = config.get("dropout", 0.0)
     return keras.layers.Dropout(rate)(x) if rate else x
+
+
+def sequence(inputs, config: dict):
+    """How a recurrent or convolutional body reads the window.
+
+    ``steps``: W timesteps of F features. ``features``: one timestep of W x F features, the seed's
+    reading (its ``expand_dims`` Lambda); a Reshape does the same and saves without custom code."""
+    import keras
+
+    if config.get("layout", "steps") == "steps":
+        return inputs
+    return keras.layers.Reshape((1, inputs.shape[1] * inputs.shape[2]))(inputs)

@@ -16,7 +16,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 Condition = tuple[str, tuple]
@@ -24,7 +24,7 @@ Condition = tuple[str, tuple]
 
 def _conditions(when) -> tuple[Condition, ...]:
     """``None``, one ``(parent, values)`` pair, or a tuple of pairs that must all hold."""
-    if when is None:
+    if not when:
         return ()
     if isinstance(when[0], str):
         return ((when[0], tuple(when[1])),)
@@ -40,8 +40,7 @@ class Param:
         return all(config.get(parent) in values for parent, values in self.when)
 
     def renamed(self, name: str, when: tuple[Condition, ...]) -> Param:
-        fields = {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in ("name", "when")}
-        return type(self)(name, when=when, **fields)
+        return replace(self, name=name, when=when)
 
 
 @dataclass(frozen=True, init=False)
@@ -98,6 +97,11 @@ class Space:
     def __add__(self, other: Space) -> Space:
         return Space(self.params + other.params)
 
+    def clipped(self, name: str, high: int) -> Space:
+        """The same space with integer ``name``'s upper bound lowered to ``high`` (never below its low)."""
+        return Space([replace(p, high=max(p.low, min(p.high, high))) if p.name == name else p
+                      for p in self.params])
+
     def prefixed(self, prefix: str, *, when: Condition) -> Space:
         """The same parameters named ``prefix.name`` and active only ``when`` (nested bodies)."""
         def inner(p):
@@ -143,7 +147,6 @@ class Space:
                 for parent, values in p.when:
                     scopes.enter_context(hp.conditional_scope(parent, list(values)))
                 _kt(hp, p)
-
 
 
 def _kt(hp, p: Param):

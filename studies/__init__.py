@@ -1,4 +1,4 @@
-"""Study declarations, one TOML file per family: sampler, pruner, metric, budget, horizon.
+"""Study declarations, one TOML file per family: sampler, pruner, budget, validation folds, horizon.
 
 Example:
     >>> from studies import load_study_spec
@@ -33,13 +33,13 @@ class StudySpec:
     sampler: str = "tpe"
     pruner: str = "sha"
     reduction_factor: int = 4
-    metric: str = "val_mase"
     direction: str = "minimize"
     trials: int = 50
     epochs: int = 200
     patience: int = 20
     eval_every: int = 5
     horizon: int = 1
+    folds: int = 1
 
     def __post_init__(self):
         if self.sampler not in SAMPLERS:
@@ -48,6 +48,9 @@ class StudySpec:
             raise ValueError(f"unknown pruner {self.pruner!r}; choose from {', '.join(PRUNERS)}")
         if self.reduction_factor < 2:
             raise ValueError(f"reduction_factor must be at least 2, got {self.reduction_factor}")
+        for key in ("trials", "epochs", "patience", "eval_every", "horizon", "folds"):
+            if getattr(self, key) < 1:
+                raise ValueError(f"{key} must be at least 1, got {getattr(self, key)}")
 
 
 def families() -> list[str]:

@@ -11,7 +11,7 @@ import pytest
 
 from data import FinalData, load, make_plan, make_windows, with_features
 from search.baseline import main as baseline
-from search.metrics import diebold_mariano, evaluate, mase
+from search.evaluation.metrics import diebold_mariano, evaluate, mase
 
 
 def test_seed_naive_figures(btc_path, capsys):
@@ -50,7 +50,7 @@ def test_test_days_do_not_depend_on_window(btc_path):
     assert days7.equals(days30)
     search = final.search()
     assert search.frame.index[-1] < days7[0]
-    assert search.val(window=30, horizon=1).days[-1] < days7[0]
+    assert search.folds(window=30, horizon=1)[-1].val.days[-1] < days7[0]
 
 
 def test_windows_are_the_series_shifted(btc_path):

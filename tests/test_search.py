@@ -1,4 +1,5 @@
-"""The search end to end on a short real series: studies, pruning, resume, failures, sealed test."""
+"""The search end to end on a short real series: studies, walk-forward folds, pruning, resume,
+failures, short data, and a test split the objective never receives."""
 
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ import optuna
 import pytest
 
 import spaces
-from data import FinalData, load, make_plan
+from data import FinalData, SealedSplitError, SearchData, load, make_plan
 from search import run
-from search.objective import Objective
+from search.engine.objective import Objective
 from studies import load_study_spec
 
 FAST = ["--epochs", "6", "--eval-every", "2", "--patience", "4", "--seeds", "1", "--retrain-top", "1",
-        "--test-size", "30", "--val-size", "30", "--no-report"]
+        "--test-size", "30", "--val-size", "30", "--no-report", "--refit-every", "0"]
 
 
 def storage_url(tmp_path):
@@ -40,28 +41,45 @@ def test_four_trial_study_of_each_family(family, tmp_path, btc_short, capsys):
     out = capsys.readouterr().out
     trials = trials_of(tmp_path, f"{family}-t")
     assert len(trials) == 4
-    assert trials[0].user_attrs["preset"] == spaces.SEED_PRESET[family]
+    assert trials[0].user_attrs["preset"] == spaces.seed_preset(family)
     complete = [t for t in trials if t.state.name == "COMPLETE"]
     assert complete, out
     for t in complete:
-        assert {"epochs", "best_epoch", "seconds", "n_params", "config"} <= t.user_attrs.keys()
+        assert len(t.user_attrs["fold_scores"]) == 3  # the study's declared folds
         assert 1 <= t.user_attrs["best_epoch"] <= t.user_attrs["epochs"] <= 6
     summary = json.loads((tmp_path / "runs" / f"{family}-t" / "retrain.json").read_text())
-    assert summary["naive"]["mae"] > 0 and summary["n_test"] == 30
-    row = summary["retrained"][0]
-    assert row["rank"] == 1 and 0 <= row["dm_p"] <= 1
-    assert (tmp_path / "runs" / f"{family}-t" / row["seeds"][0]["model"]).is_file()
-    assert "naive (same test days)" in out and ("beat" in out)
+    assert summary["n_test"] == 30 and summary["folds"] == 3
+    names = {r["name"] for r in summary["protocols"][0]["rows"]}
+    assert {"naive", "AutoETS", "AutoTheta", "AutoARIMA", f"trial {summary['retrained'][0]['trial']}"} <= names
+    assert summary["recommendation"]["name"] in names
+    assert summary["verdict"] in out
+
+
+def test_pooled_score_is_the_folds_total_error_over_naives(tmp_path, btc_short):
+    # The objective's value must be the pooled relative MAE of its stored validation forecasts.
+    run.main(["--family", "dense", "--trials", "2", "--data", str(btc_short), "--storage", storage_url(tmp_path),
+              "--study", "pool", "--no-retrain", "--epochs", "4", "--eval-every", "2", "--test-size", "30",
+              "--val-size", "30", "--pruner", "none"])
+    from search.engine.artifacts import artifact_store, validation_table
+
+    store = artifact_store(tmp_path / "runs")
+    for trial in trials_of(tmp_path, "pool"):
+        table = validation_table(trial, store)
+        assert sorted(table["fold"].unique()) == [0, 1, 2] and len(table) == 90
+        pooled = (table["forecast"] - table["actual"]).abs().sum() / (table["naive"] - table["actual"]).abs().sum()
+        assert trial.value == pytest.approx(pooled, rel=1e-5)
+        per_fold = [(g["forecast"] - g["actual"]).abs().sum() / (g["naive"] - g["actual"]).abs().sum()
+                    for _, g in table.groupby("fold")]
+        assert trial.user_attrs["fold_scores"] == pytest.approx(per_fold, rel=1e-5)
 
 
 def test_pruning_happens_in_a_study_built_to_prune(tmp_path, btc_short):
     # Median pruner after 5 startup trials, random sampling over the dense space: weak trials are cut.
     run.main(["--family", "dense", "--trials", "14", "--data", str(btc_short), "--storage", storage_url(tmp_path),
               "--study", "prune", "--pruner", "median", "--sampler", "random", "--epochs", "20", "--eval-every", "2",
-              "--patience", "20", "--no-retrain", "--test-size", "30", "--val-size", "30"])
-    states = [t.state.name for t in trials_of(tmp_path, "prune")]
-    assert states.count("PRUNED") >= 1, states
+              "--patience", "20", "--no-retrain", "--test-size", "30", "--val-size", "30", "--folds", "2"])
     pruned = [t for t in trials_of(tmp_path, "prune") if t.state.name == "PRUNED"]
+    assert pruned
     assert all(t.user_attrs["epochs"] < 20 for t in pruned)
 
 
@@ -74,6 +92,10 @@ def test_resume_adds_trials_to_the_same_study(tmp_path, btc_short, capsys):
     assert [t.number for t in trials] == [0, 1, 2, 3, 4]
     assert "2 earlier trials" in capsys.readouterr().out
     assert sum(t.user_attrs.get("preset") is not None for t in trials) == 1  # the preset is enqueued once
+    with pytest.raises(SystemExit) as exc:  # another number of folds is another split: refused
+        run.main([*args, "--trials", "1", "--folds", "2"])
+    assert exc.value.code == 2
+    assert "exists with split" in capsys.readouterr().err
 
 
 def test_nan_trial_fails_and_the_study_goes_on(tmp_path, btc_short, capsys):
@@ -82,53 +104,98 @@ def test_nan_trial_fails_and_the_study_goes_on(tmp_path, btc_short, capsys):
     run.main([*study_args, "--trials", "1", "--no-retrain"])  # creates the study (the preset runs)
     study = optuna.load_study(study_name="nan", storage=storage_url(tmp_path))
     # A learning rate of 1e30 on raw prices with MSE overflows to inf/NaN at once.
-    study.enqueue_trial({**{k: v for k, v in spaces.preset("seed-dense-w7").items()
-                            if k in {p.name for p in spaces.space("dense")}},
+    names = {p.name for p in spaces.space("dense")}
+    study.enqueue_trial({**{k: v for k, v in spaces.preset("seed-dense-w7").items() if k in names},
                          "learning_rate": 1e30, "loss": "mse"})
-    with pytest.warns(UserWarning):
-        run.main([*study_args, "--trials", "3", "--no-retrain"])
+    run.main([*study_args, "--trials", "3", "--no-retrain"])
     trials = trials_of(tmp_path, "nan")
     assert len(trials) == 4
     failed = trials[1]
-    assert failed.state.name == "FAIL"
+    assert failed.state.name == "FAIL" and failed.params["learning_rate"] == 1e30
     assert "became" in failed.user_attrs["fail_reason"]
-    assert [t.state.name for t in trials[2:]].count("FAIL") < 2  # the study went on
+    assert [t.state.name for t in trials[2:]].count("FAIL") == 0  # the study went on
     assert "FAIL" in capsys.readouterr().out
+
+
+def test_search_data_cannot_hold_a_test_day(btc_short):
+    frame = load(str(btc_short))
+    final = FinalData(frame, make_plan(frame, window=7, horizon=1, test_size=30, val_size=30))
+    with pytest.raises(SealedSplitError, match="test split starts"):
+        SearchData(frame, final.plan)  # every row, test days included
 
 
 def test_objective_never_receives_the_test_split(btc_short, monkeypatch):
     frame = load(str(btc_short))
-    final = FinalData(frame, make_plan(frame, window=7, horizon=1, test_size=30, val_size=30))
+    final = FinalData(frame, make_plan(frame, window=7, horizon=1, test_size=30, val_size=30, folds=3))
     seen = []
 
-    def spy(model, config, train_w, val_w, **kwargs):
-        seen.extend([train_w.days.max(), val_w.days.max(), val_w.X.shape[0]])
+    def spy(config, members, **kwargs):
+        seen.extend(d for m in members for d in (m.train.days.max(), m.val.days.max() + (m.val.Y.shape[1] - 1) *
+                                                  __import__("pandas").Timedelta(days=1)))
         raise optuna.TrialPruned("spy")
 
-    monkeypatch.setattr("search.objective.train", spy)
-    objective = Objective(load_study_spec("dense", epochs=2), final.search(), seed=0)
+    monkeypatch.setattr("search.engine.objective.train_group", spy)
+    objective = Objective(load_study_spec("dense", epochs=2, folds=3), final.search(), seed=0)
     assert objective.data.frame.index.max() < final.plan.test_start
     assert not hasattr(objective.data, "test")
-    study = optuna.create_study()
-    study.optimize(objective, n_trials=3)
-    assert len(seen) == 9
-    assert max(d for d in seen[::3] + seen[1::3]) < final.plan.test_start
+    optuna.create_study().optimize(objective, n_trials=3)
+    assert len(seen) == 3 * 3 * 2
+    assert max(seen) < final.plan.test_start
     # The data handed to the objective holds no price from a test day at all.
     test_prices = set(final.test(window=7, horizon=1).Y.ravel())
     assert not test_prices & set(objective.data.frame["target"])
+
+
+@pytest.mark.parametrize("days", [60, 40])
+def test_short_data_clips_the_window_range_and_the_study_goes_on(days, tmp_path, btc_path, capsys):
+    from tests.conftest import cut
+
+    path = cut(btc_path, tmp_path, days, f"btc{days}.csv")
+    code = run.main(["--family", "dense", "--trials", "12", "--sampler", "random", "--data", str(path),
+                     "--storage", storage_url(tmp_path), "--study", "short", "--epochs", "2", "--eval-every", "1",
+                     "--folds", "1", "--no-report", "--refit-every", "0", "--seeds", "1", "--retrain-top", "1"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert out.count("note: windows limited to 7..") == 1
+    limit = int(out.split("note: windows limited to 7..")[1].split()[0])
+    trials = trials_of(tmp_path, "short")
+    assert len(trials) == 12 and all(t.params["window"] <= limit for t in trials)
+    assert all(t.state.name in ("COMPLETE", "PRUNED") for t in trials)
+    assert (tmp_path / "runs" / "short" / "retrain.json").is_file()
+
+
+def test_data_too_short_for_any_window_is_one_line(tmp_path, btc_path, capsys):
+    from tests.conftest import cut
+
+    path = cut(btc_path, tmp_path, 30, "btc30.csv")
+    with pytest.raises(SystemExit) as exc:
+        run.main(["--family", "dense", "--data", str(path), "--storage", storage_url(tmp_path), "--folds", "1"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {path}: series too short: 30 rows, 36 needed") and "\n" not in err
+    assert not (tmp_path / "studies.db").exists()  # refused before any storage was made
 
 
 def test_bad_options_are_one_line_errors(tmp_path, btc_short, capsys):
     for argv, message in [
         (["--family", "dense", "--study", "../evil"], "invalid study name '../evil'"),
         (["--family", "dense", "--storage", "mongodb://x"], "unknown storage 'mongodb://x'"),
-        (["--family", "dense", "--trials", "0"], "--trials must be at least 1"),
+        (["--family", "dense", "--trials", "0"], "--trials: must be at least 1, got 0"),
+        (["--family", "dense", "--forecast-days", "-1"], "--forecast-days: must be at least 1, got -1"),
+        (["--family", "dense", "--refit-every", "-1"], "--refit-every: must be at least 0, got -1"),
+        (["--family", "dense", "--engine", "keras-tuner", "--workers", "2", "--storage", "x.log"],
+         "--engine keras-tuner runs in one process"),
+        (["--family", "dense", "--until", "2030-01-01"], "--until 2030-01-01 is outside the data"),
+        (["--family", "dense", "--until", "2001-01-01"], "--until 2001-01-01 is outside the data"),
+        (["--family", "dense", "--folds", "9"], "series too short"),
+        (["--family", "dense", "--val-size", "0.99"], "leaving no training data"),
     ]:
         with pytest.raises(SystemExit) as exc:
-            run.main([*argv, "--data", str(btc_short)])
+            run.main([*argv, "--data", str(btc_short), "--test-size", "30"])
         assert exc.value.code == 2
         err = capsys.readouterr().err.strip()
-        assert err.startswith("error: ") and message in err and "\n" not in err
+        assert err.startswith("error: ") and message in err and "\n" not in err, err
+    assert not (tmp_path / "runs").exists()  # nothing half-written
 
 
 @pytest.mark.parametrize("line, message", [
@@ -136,6 +203,7 @@ def test_bad_options_are_one_line_errors(tmp_path, btc_short, capsys):
     ("pruner = 'asha'", "unknown pruner 'asha'"),
     ("trails = 10", "unknown key(s) trails"),
     ("trials = ", "Invalid value"),
+    ("folds = 0", "folds must be at least 1, got 0"),
 ])
 def test_bad_study_declaration_is_one_line_error(line, message, tmp_path, btc_short, capsys, monkeypatch):
     import studies
@@ -163,6 +231,7 @@ def test_keras_tuner_engine_writes_into_the_study(tmp_path, btc_short):
         assert t.state.name == "COMPLETE" and t.value > 0
         assert set(t.params) <= {p.name for p in spaces.space("dense")}
         assert t.user_attrs["config"]["window"] == t.params["window"]
+        assert len(t.user_attrs["fold_scores"]) == 3  # the same walk-forward objective
 
 
 def test_ctrl_c_marks_the_running_trial_and_keeps_the_study(tmp_path, btc_short):
@@ -191,13 +260,7 @@ def test_ctrl_c_marks_the_running_trial_and_keeps_the_study(tmp_path, btc_short)
         seen = [lines.get(timeout=120)]
         while " COMPLETE " not in seen[-1]:
             seen.append(lines.get(timeout=120))
-        for _ in range(100):
-            try:
-                if trials_of(tmp_path, "stop")[-1].state.name == "RUNNING":
-                    break
-            except Exception:  # the worker may hold SQLite's write lock for a moment
-                pass
-            time.sleep(0.05)
+        time.sleep(1.0)
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=120)
         reader.join(timeout=10)
@@ -209,6 +272,7 @@ def test_ctrl_c_marks_the_running_trial_and_keeps_the_study(tmp_path, btc_short)
     err = (tmp_path / "stderr.txt").read_text()
     assert proc.returncode == 130, err[-500:]
     assert "interrupted" in out and "study stop:" in out
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err  # no Optuna trace on the way out
     states = [t.state.name for t in trials_of(tmp_path, "stop")]
     assert "RUNNING" not in states and states[-1] == "FAIL"
     assert states.count("COMPLETE") >= 1  # earlier work is kept

@@ -12,8 +12,8 @@ import pytest
 
 import spaces
 from data import FinalData, load, make_plan
-from search.kt_engine import SpaceTuner
-from search.trainer import predict, train
+from search.engine.kt_engine import SpaceTuner
+from search.engine.trainer import predict, train
 from spaces.space import Choice, Float, Int, Space
 
 FAMILIES = list(spaces.FAMILIES)
@@ -32,13 +32,11 @@ def small(config: dict) -> dict:
 
 def check_trains(config: dict, search, horizon: int) -> np.ndarray:
     data = search.with_features(spaces.features(config))
-    train_w = data.train(window=config["window"], horizon=horizon)
-    val_w = data.val(window=config["window"], horizon=horizon)
-    model = spaces.build(config, data.frame.shape[1], horizon)
-    result = train(model, small(config), train_w, None, epochs=2)
-    pred = predict(model, result.scaler, val_w)
-    assert pred.shape == (len(val_w), horizon)
-    assert model.output_shape == (None, horizon)
+    fold = data.folds(window=config["window"], horizon=horizon)[-1]
+    result = train(small(config), fold.train, None, epochs=2)
+    pred = predict(result.model, result.scaler, fold.val)
+    assert pred.shape == (len(fold.val), horizon)
+    assert result.model.output_shape == (None, horizon)
     keras.backend.clear_session()
     return pred
 
@@ -57,8 +55,8 @@ def test_sampled_configs_build_train_and_shape(family, short_data, tmp_path):
         study.tell(trial, 1.0)
     # ... and 10 from keras-tuner's oracle through the same declaration.
     horizons = iter([1, 7] * 5)
-    oracle = kt.oracles.RandomSearchOracle(objective=kt.Objective("val_mase", "min"), max_trials=10, seed=1)
-    tuner = SpaceTuner(family, score=lambda c, _: {"val_mase": float(np.isfinite(check_trains(c, short_data, next(horizons))).all())},
+    oracle = kt.oracles.RandomSearchOracle(objective=kt.Objective("score", "min"), max_trials=10, seed=1)
+    tuner = SpaceTuner(family, score=lambda c, _: {"score": float(np.isfinite(check_trains(c, short_data, next(horizons))).all())},
                        epochs=2, oracle=oracle, directory=str(tmp_path), project_name=family, overwrite=True)
     tuner.search(verbose=0)
     assert len(tuner.configs) == 10
@@ -94,10 +92,27 @@ def test_seed_nbeats_preset_is_the_seeds_model():
 
 
 def test_presets_are_points_of_their_spaces():
-    for name, config in spaces.PRESETS.items():
-        values = {k: v for k, v in config.items() if k in {p.name for p in spaces.space(config["family"])}}
-        sampled = spaces.space(config["family"]).sample_optuna(optuna.trial.FixedTrial(values))
-        assert sampled == values, name
+    # Every active parameter of a preset lies inside its declared range (FixedTrial only warns).
+    for name in spaces.preset_names():
+        config = spaces.preset(name)
+        space = spaces.space(config["family"])
+        active = [p for p in space if p.active(config)]
+        assert {p.name for p in active} <= config.keys(), name
+        for p in active:
+            value = config[p.name]
+            if isinstance(p, Choice):
+                assert value in p.values, (name, p.name, value)
+            else:
+                assert p.low <= value <= p.high, (name, p.name, value)
+
+
+def test_the_seed_reads_its_window_as_one_timestep():
+    # Seed models 4 and 5 expand_dims the window to (1, W): one timestep of W features.
+    for name, layer in (("seed-conv1d", "conv1d"), ("seed-lstm", "lstm")):
+        model = spaces.build(spaces.preset(name), 1, 1)
+        first = next(x for x in model.layers if x.name.startswith(layer))
+        assert tuple(first.input.shape) == (None, 1, 7), name
+    keras.backend.clear_session()
 
 
 def test_conditional_parameters_exist_only_when_active():
@@ -106,7 +121,7 @@ def test_conditional_parameters_exist_only_when_active():
     assert "gap" not in space.sample_optuna(optuna.trial.FixedTrial({"layers": 1, "head": "flatten"}))
     assert space.sample_optuna(optuna.trial.FixedTrial({"layers": 1, "head": "pool", "gap": 0.5}))["gap"] == 0.5
     mv = spaces.space("multivariate").sample_optuna(optuna.trial.FixedTrial(
-        {**spaces.preset("seed-multivariate")}))
+        {k: v for k, v in spaces.preset("seed-multivariate").items() if k not in ("family", "epochs", "patience")}))
     assert not any(k.startswith(("lstm.", "conv1d.")) for k in mv)
     with pytest.raises(ValueError, match="not declared before it"):
         Space([Float("gap", 0, 1, when=("head", ("pool",))), Choice("head", ("pool",))])

@@ -1,5 +1,5 @@
-"""The compiled trainer does what Keras ``fit`` does, scores validation inside its compiled chunk,
-and the benchmark reports the figures its JSON contract names."""
+"""The one trainer: it does what Keras ``fit`` does, a group of members gives each one what it
+would get alone, and validation is scored inside the compiled chunk."""
 
 from __future__ import annotations
 
@@ -12,61 +12,109 @@ import pytest
 import spaces
 from data import FinalData, load, make_plan
 from search import bench
-from search.metrics import mase
-from search.trainer import fit_scaler, predict, train
+from search.engine.trainer import GroupError, Member, predict, train, train_group
+from search.evaluation.metrics import mase
 
 CONFIG = {"family": "dense", "window": 7, "scaler": "logrel", "learning_rate": 1e-3, "batch_size": 1024,
           "loss": "mae", "dropout": 0.0, "layers": 2, "units": 32, "activation": "relu"}
 
 
 @pytest.fixture(scope="module")
-def windows(btc_short):
+def folds(btc_short):
+    """Three walk-forward folds: 277, 307 and 337 training windows, so their batch counts differ."""
     frame = load(str(btc_short))
-    search = FinalData(frame, make_plan(frame, window=7, horizon=1, test_size=60, val_size=60)).search()
-    return search.train(window=7, horizon=1), search.val(window=7, horizon=1)
+    final = FinalData(frame, make_plan(frame, window=7, horizon=1, test_size=30, val_size=30, folds=3))
+    return final.search().folds(window=7, horizon=1)
 
 
-def test_one_batch_epochs_match_keras_fit(windows):
-    # With one batch per epoch, shuffling cannot matter: the fused Adam loop and Keras' fit must
+def test_one_batch_epochs_match_keras_fit(folds):
+    # With one batch per epoch, shuffling cannot matter: the masked Adam loop and Keras' fit must
     # arrive at the same weights from the same start.
-    train_w, val_w = windows
+    train_w, val_w = folds[-1].train, folds[-1].val
     assert len(train_w) <= CONFIG["batch_size"]
+    ours = train(CONFIG, train_w, None, seed=0, epochs=30)
     keras.utils.set_random_seed(0)
-    reference = spaces.build(CONFIG, 1, 1)
-    ours = spaces.build(CONFIG, 1, 1)
-    ours.set_weights(reference.get_weights())
-    scaler = fit_scaler(CONFIG, train_w)
+    reference = spaces.build(CONFIG, 1, 1)  # the same seed gives the same first weights
     reference.compile(optimizer=keras.optimizers.Adam(CONFIG["learning_rate"]), loss="mae")
+    scaler = ours.scaler
     reference.fit(scaler.x(train_w.X), scaler.y(train_w.Y, train_w.X), batch_size=CONFIG["batch_size"],
                   epochs=30, verbose=0, shuffle=True)
-    train(ours, CONFIG, train_w, None, epochs=30)
-    for a, b in zip(reference.get_weights(), ours.get_weights(), strict=True):
+    for a, b in zip(reference.get_weights(), ours.model.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
     ref_mase = mase(val_w.Y, predict(reference, scaler, val_w))
-    assert mase(val_w.Y, predict(ours, scaler, val_w)) == pytest.approx(ref_mase, rel=1e-3)
+    assert mase(val_w.Y, predict(ours.model, scaler, val_w)) == pytest.approx(ref_mase, rel=1e-3)
     keras.backend.clear_session()
 
 
-def test_compiled_validation_scores_the_kept_weights(windows):
-    train_w, val_w = windows
-    keras.utils.set_random_seed(1)
-    model = spaces.build({**CONFIG, "batch_size": 64}, 1, 1)
-    result = train(model, {**CONFIG, "batch_size": 64}, train_w, val_w, epochs=12, eval_every=3)
-    assert [epoch for epoch, _ in result.history] == [3, 6, 9, 12]
+def test_compiled_validation_scores_the_kept_weights(folds):
+    config = {**CONFIG, "batch_size": 64}
+    r = train(config, folds[0].train, folds[0].val, seed=1, epochs=12, eval_every=3)
+    assert [epoch for epoch, _ in r.history] == [3, 6, 9, 12]
     # The score computed inside the compiled chunk is the one predict() gives for the weights kept.
-    assert mase(val_w.Y, predict(model, result.scaler, val_w)) == pytest.approx(result.best_val_mase, rel=1e-5)
-    assert result.best_val_mase == min(score for _, score in result.history)
+    assert mase(folds[0].val.Y, predict(r.model, r.scaler, folds[0].val)) == pytest.approx(r.best_val_mase, rel=1e-5)
+    assert r.best_val_mase == min(score for _, score in r.history)
     keras.backend.clear_session()
 
 
-def test_bench_json_has_the_documented_figures(btc_short, capsys):
-    assert bench.main(["--only", "trainer", "--only", "pruning", "--family", "dense", "--configs", "1",
-                       "--epochs", "3", "--trials", "3", "--pruning-epochs", "10", "--pruning-seeds", "1", "--data", str(btc_short),
-                       "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
-    dense = out["trainer"]["dense"]
-    assert dense["ratio"] == pytest.approx(dense["trials_per_min"] / dense["reference_trials_per_min"])
-    assert dense["val_mase"] > 0 and dense["reference_val_mase"] > 0
-    pruning = out["pruning"]
-    assert 0 < pruning["epochs_pruned"] <= pruning["epochs_unpruned"] <= 3 * 10
-    assert pruning["best_pruned"] > 0 and pruning["best_unpruned"] > 0
+@pytest.mark.parametrize("mode", ["branches", "vectorized"])
+def test_each_member_of_a_group_trains_as_it_would_alone(folds, mode):
+    # Members differ in data (three folds of 277/307/337 windows: 5, 5 and 6 batches of 64, so
+    # the shorter ones sit out steps) and in seed, and one uses dropout (its own random stream).
+    config = {**CONFIG, "batch_size": 64, "dropout": 0.1}
+    members = [Member(f.train, f.val, seed=s) for f, s in zip(folds, (3, 4, 5), strict=True)]
+    alone = []
+    for m in members:
+        alone.append(train_group(config, [m], epochs=12, patience=6, eval_every=3, mode=mode)[0])
+        keras.backend.clear_session()
+    together = train_group(config, members, epochs=12, patience=6, eval_every=3, mode=mode)
+    for a, b in zip(alone, together, strict=True):
+        assert b.best_epoch == a.best_epoch and b.epochs == a.epochs
+        assert b.best_val_mase == pytest.approx(a.best_val_mase, rel=1e-3 if mode == "vectorized" else 1e-6)
+        np.testing.assert_allclose(b.val_forecast, a.val_forecast, rtol=1e-3 if mode == "vectorized" else 1e-6)
+    keras.backend.clear_session()
+
+
+def test_a_member_without_a_batch_does_not_move():
+    # One window against 200: the short member has one batch per epoch, the long one 4. If the
+    # short member's Adam ran on the steps it sits out (a zero gradient still moves Adam's weights),
+    # its result would differ from training it alone.
+    rng = np.random.default_rng(0)
+    import pandas as pd
+
+    from data import Windows
+
+    def windows(n):
+        X = 100 + rng.normal(size=(n, 7, 1)).cumsum(axis=1)
+        return Windows(X, X[:, -1:, 0] + rng.normal(size=(n, 1)), pd.date_range("2020-01-01", periods=n))
+
+    short, long = windows(30), windows(200)
+    config = {**CONFIG, "scaler": "minmax", "batch_size": 64}
+    alone = train(config, short, None, seed=0, epochs=5)
+    together = train_group(config, [Member(short, None, 0), Member(long, None, 1)], epochs=5)[0]
+    for a, b in zip(alone.model.get_weights(), together.model.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    keras.backend.clear_session()
+
+
+def test_bad_groups_are_refused(folds):
+    with pytest.raises(GroupError, match="at least one member"):
+        train_group(CONFIG, [], epochs=1)
+    from data import Windows
+
+    w = folds[0].train
+    wider = Windows(np.concatenate([w.X, w.X], axis=1), w.Y, w.days)  # 14 days against 7
+    with pytest.raises(GroupError, match="differ in window"):
+        train_group(CONFIG, [Member(w), Member(wider)], epochs=1)
+    with pytest.raises(GroupError, match="unknown mode"):
+        train_group(CONFIG, [Member(w)], epochs=1, mode="parallel")
+
+
+def test_bench_batched_part_agrees_member_by_member(btc_short, capsys):
+    assert bench.main(["--only", "batched", "--family", "dense", "--groups", "2", "--batched-epochs", "4",
+                       "--data", str(btc_short), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)["batched"]
+    (run,) = out["runs"]
+    assert run["group"] == 2 and len(run["val_mase_batched"]) == 2
+    # Same seeds and data, trained alone and as a group: the same scores.
+    np.testing.assert_allclose(run["val_mase_batched"], run["val_mase_one_by_one"], rtol=1e-5)
+    assert set(out["peak_rss_mb"]) == {"1", "2"}

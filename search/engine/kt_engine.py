@@ -2,13 +2,14 @@
 
 keras-tuner's oracles (Hyperband, Bayesian, random) choose values; :class:`SpaceTuner` turns them
 into a configuration with the family's own declaration (``spaces.sample_keras_tuner``), so no range
-is written twice, and scores it with the project's trainer on train/validation. Finished trials
-are copied into the Optuna study, so retraining, reports and the dashboard work unchanged.
+is written twice, and scores it exactly as the Optuna objective does (same trainer, same walk-forward
+folds, same pooled score). Finished trials are copied into the Optuna study, so retraining, reports
+and the dashboard work unchanged.
 
 Example:
     >>> import keras_tuner as kt
-    >>> oracle = kt.oracles.RandomSearchOracle(objective=kt.Objective("val_mase", "min"), max_trials=5)
-    >>> tuner = SpaceTuner("dense", score=lambda config, epochs: {"val_mase": 1.0}, epochs=10, oracle=oracle,
+    >>> oracle = kt.oracles.RandomSearchOracle(objective=kt.Objective("score", "min"), max_trials=5)
+    >>> tuner = SpaceTuner("dense", score=lambda config, epochs: {"score": 1.0}, epochs=10, oracle=oracle,
     ...                    directory="/tmp/kt", project_name="demo", overwrite=True)  # doctest: +SKIP
     >>> tuner.search()  # doctest: +SKIP
 """
@@ -24,6 +25,7 @@ import optuna
 
 import spaces
 from data import SearchData
+from search.engine.objective import TRIAL_FAILURES, Objective
 from spaces.space import Choice, Float, Int
 from studies import StudySpec
 
@@ -33,7 +35,7 @@ ORACLES = {"hyperband": "HyperbandOracle", "bayesian": "BayesianOptimizationOrac
 class SpaceTuner(kt.Tuner):
     """A keras-tuner ``Tuner`` whose trial is: sample the family's space, ``score(config, epochs)``.
 
-    ``score`` returns a dict with at least ``val_mase``; each trial's configuration and score are
+    ``score`` returns a dict with at least ``score``; each trial's configuration and result are
     kept in ``records``.
     """
 
@@ -56,7 +58,7 @@ class SpaceTuner(kt.Tuner):
         epochs = int(hp.values.get("tuner/epochs", self.epochs))
         result = self.score(config, epochs)
         self.records.append((config, result))
-        return {"val_mase": float(result["val_mase"])}
+        return {"score": float(result["score"])}
 
     def save_model(self, trial_id, model, step=0):  # models are saved by retrain, not per trial
         pass
@@ -66,26 +68,19 @@ class SpaceTuner(kt.Tuner):
 
 
 def trainer_score(spec: StudySpec, search: SearchData, *, seed: int = 0, deadline: float | None = None):
-    """Score a configuration as the Optuna objective does (same trainer, same validation MASE)."""
-    from search.trainer import TrainingDiverged, freeze_long_lived_objects, train
-
-    freeze_long_lived_objects()
+    """Score a configuration as the Optuna objective does: same folds, trainer and pooled score."""
+    objective = Objective(spec, search, seed=seed)
 
     def score(config: dict, epochs: int) -> dict:
         if deadline is not None and time.perf_counter() > deadline:
             raise kt.errors.FatalError("wall-clock budget spent")
         config = {**config, "epochs": spec.epochs, "patience": spec.patience}
-        data = search.with_features(spaces.features(config))
-        keras.utils.set_random_seed(seed)
-        model = spaces.build(config, data.frame.shape[1], spec.horizon)
+        start = time.perf_counter()
         try:
-            r = train(model, config, data.train(window=config["window"], horizon=spec.horizon),
-                      data.val(window=config["window"], horizon=spec.horizon), epochs=min(epochs, spec.epochs),
-                      patience=spec.patience, eval_every=spec.eval_every)
-            return {"val_mase": r.best_val_mase, "epochs": r.epochs, "best_epoch": r.best_epoch,
-                    "seconds": round(r.seconds, 3), "n_params": r.n_params, "config": config}
-        except TrainingDiverged as err:
-            return {"val_mase": 1e9, "fail_reason": str(err), "config": config}
+            value, attrs, _ = objective.evaluate(config, seed=seed, epochs=min(epochs, spec.epochs))
+            return {"score": value, "config": config, "seconds": round(time.perf_counter() - start, 3), **attrs}
+        except TRIAL_FAILURES as err:
+            return {"score": 1e9, "fail_reason": str(err), "config": config}
         finally:
             keras.backend.clear_session()
 
@@ -95,9 +90,9 @@ def trainer_score(spec: StudySpec, search: SearchData, *, seed: int = 0, deadlin
 def run_keras_tuner(spec: StudySpec, search: SearchData, *, directory: str, seconds: float | None = None,
                     max_trials: int | None = None, oracle: str = "hyperband", seed: int = 0,
                     oracle_cls=None) -> tuple[float, int, SpaceTuner]:
-    """Search ``spec.family`` with keras-tuner; return (best validation MASE, trials, tuner)."""
+    """Search ``spec.family`` with keras-tuner; return (best pooled validation score, trials, tuner)."""
     cls = oracle_cls or getattr(kt.oracles, ORACLES[oracle])
-    objective = kt.Objective("val_mase", "min")
+    objective = kt.Objective("score", "min")
     hp = kt.HyperParameters()
     spaces.space(spec.family).declare_keras_tuner(hp)  # the oracle samples the declared space from trial 1
     if cls is kt.oracles.HyperbandOracle:
@@ -117,7 +112,7 @@ def run_keras_tuner(spec: StudySpec, search: SearchData, *, directory: str, seco
     except RuntimeError as err:  # keras-tuner wraps a fatal error after reporting it
         if "budget spent" not in str(err):
             raise
-    scores = [r["val_mase"] for _, r in tuner.records if r["val_mase"] < 1e9]
+    scores = [r["score"] for _, r in tuner.records if r["score"] < 1e9]
     return (min(scores) if scores else float("nan")), len(tuner.records), tuner
 
 
@@ -140,10 +135,10 @@ def copy_into_study(study: optuna.Study, tuner: SpaceTuner) -> int:
     for config, result in tuner.records:
         params = {k: v for k, v in config.items() if k in dists}
         attrs = {"engine": "keras-tuner", "config": result.get("config", config),
-                 **{k: result[k] for k in ("epochs", "best_epoch", "seconds", "n_params", "fail_reason") if k in result}}
+                 **{k: v for k, v in result.items() if k not in ("score", "config")}}
         failed = "fail_reason" in result
         study.add_trial(optuna.trial.create_trial(
             params=params, distributions={k: dists[k] for k in params}, user_attrs=attrs,
-            value=None if failed else float(result["val_mase"]),
+            value=None if failed else float(result["score"]),
             state=optuna.trial.TrialState.FAIL if failed else optuna.trial.TrialState.COMPLETE))
     return len(tuner.records)

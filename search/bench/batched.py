@@ -1,0 +1,95 @@
+"""G models of one configuration trained as one group vs one after another.
+
+Each family's seed preset (with log-return scaling, so that it learns) trains G times with seeds
+0..G-1 on the last validation fold, early-stopping on it: once one by one, once as a group. The
+ratio is the one-by-one wall time over the group's; each member's validation MASE is reported both
+ways (they agree to float rounding: same shuffles, same masked updates). Peak RSS per group size
+is measured in a fresh process each.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import resource
+import time
+
+from search.bench.common import progress
+
+
+def _config(family: str) -> dict:
+    import spaces
+
+    return {**spaces.preset(spaces.seed_preset(family)), "scaler": "logrel"}
+
+
+def _members(search, config, groups: int):
+    from search.engine.trainer import Member
+
+    fold = search.with_features([]).folds(window=config["window"], horizon=1)[-1]
+    return [Member(fold.train, fold.val, seed=g) for g in range(groups)]
+
+
+def _timed(config, members, epochs, mode) -> tuple[float, list[float]]:
+    import keras
+
+    from search.engine.trainer import train_group
+
+    start = time.perf_counter()
+    results = train_group(config, members, epochs=epochs, patience=20, eval_every=5, mode=mode)
+    seconds = time.perf_counter() - start
+    keras.backend.clear_session()
+    return seconds, [r.best_val_mase for r in results]
+
+
+def one_family(search, family: str, groups: int, epochs: int, mode: str) -> dict:
+    from search.engine.trainer import freeze_long_lived_objects
+
+    config = _config(family)
+    members = _members(search, config, groups)
+    _timed(config, members[:1], 2, mode)  # warm-up: TensorFlow's first graph costs seconds once
+    freeze_long_lived_objects()
+    alone, alone_scores = 0.0, []
+    for m in members:
+        seconds, (score,) = _timed(config, [m], epochs, mode)
+        alone += seconds
+        alone_scores.append(score)
+    together, scores = _timed(config, members, epochs, mode)
+    diffs = [abs(b / a - 1) for a, b in zip(alone_scores, scores, strict=True)]
+    return {"family": family, "group": groups, "epochs": epochs, "mode": mode, "one_by_one_s": alone,
+            "batched_s": together, "ratio": alone / together, "val_mase_one_by_one": alone_scores,
+            "val_mase_batched": scores, "max_rel_diff": max(diffs)}
+
+
+def _peak(data: str, family: str, groups: int, epochs: int, mode: str, queue) -> None:
+    from search import cli
+    from search.bench.common import search_data
+
+    cli.load_tensorflow()
+    from search.engine.trainer import train_group
+
+    search = search_data(data)
+    config = _config(family)
+    train_group(config, _members(search, config, groups), epochs=epochs, patience=20, eval_every=5, mode=mode)
+    queue.put(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def peak_rss_mb(data: str, family: str, groups: int, epochs: int, mode: str) -> float:
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    proc = context.Process(target=_peak, args=(data, family, groups, epochs, mode, queue))
+    proc.start()
+    value = queue.get()
+    proc.join()
+    return value
+
+
+def bench_batched(search, data: str, families, groups, epochs: int, mode: str) -> dict:
+    out = {"runs": [], "peak_rss_mb": {}}
+    for family in families:
+        for g in groups:
+            out["runs"].append(one_family(search, family, g, epochs, mode))
+            progress(f"batched: {out['runs'][-1]}")
+    for g in sorted({1, *groups}):
+        out["peak_rss_mb"][g] = peak_rss_mb(data, "dense", g, epochs, mode)
+        progress(f"batched: dense peak RSS at G={g}: {out['peak_rss_mb'][g]:.0f} MB")
+    return out

@@ -1,0 +1,76 @@
+"""``python -m search.bench``: run the chosen parts and print a table or one JSON object."""
+
+from __future__ import annotations
+
+import json
+
+from search import cli
+from search.bench.report import table
+
+PARTS = ("trainer", "batched", "pruning", "memory", "workers", "engines", "folds", "eras")
+DEFAULT = ("trainer", "batched", "pruning", "memory", "workers", "engines")
+
+
+def build_parser() -> cli.Parser:
+    from spaces import FAMILIES
+
+    p = cli.Parser(prog="python -m search.bench", description="Measure the search machinery side by side.")
+    pos = cli.at_least(1)
+    p.add_argument("--only", choices=PARTS, action="append", help="run one part (repeatable; default: all but eras)")
+    p.add_argument("--family", action="append", choices=FAMILIES,
+                   help="trainer and batched parts: families (default dense, conv1d, lstm[, nbeats])")
+    p.add_argument("--data", default="btc", help="dataset (default btc)")
+    p.add_argument("--configs", type=pos, default=3, help="trainer: configurations per family (default 3)")
+    p.add_argument("--epochs", type=pos, default=30, help="trainer: epochs per configuration (default 30)")
+    p.add_argument("--groups", type=pos, nargs="+", default=[3, 8], help="batched: group sizes (default 3 8)")
+    p.add_argument("--batched-epochs", type=pos, default=100, help="batched: epoch cap (default 100, the seed's)")
+    p.add_argument("--mode", choices=("branches", "vectorized"), default="branches",
+                   help="batched: how members' forward passes run (default branches)")
+    p.add_argument("--trials", type=pos, default=30, help="pruning and folds: trials per study (default 30)")
+    p.add_argument("--pruning-epochs", type=pos, default=60, help="pruning: epoch cap per trial (default 60)")
+    p.add_argument("--pruning-seeds", type=pos, default=3, help="pruning: seeds, each both studies (default 3)")
+    p.add_argument("--memory-trials", type=pos, default=200, help="memory: trials (default 200)")
+    p.add_argument("--engine-seconds", type=float, default=120, help="engines: wall budget each (default 120)")
+    p.add_argument("--engine-seeds", type=pos, default=3, help="engines: seeds (default 3)")
+    p.add_argument("--sampler", help="engines: Optuna sampler (default: the dense study's)")
+    p.add_argument("--folds", type=pos, default=3, help="folds and eras: walk-forward folds (default 3)")
+    p.add_argument("--folds-family", default="lstm", choices=FAMILIES, help="folds: the family (default lstm)")
+    p.add_argument("--eras-family", default="dense", choices=FAMILIES, help="eras: the family (default dense)")
+    p.add_argument("--refit-every", type=cli.at_least(0), default=30, help="eras: rolling refit (default 30 days)")
+    p.add_argument("--until", nargs="+", help="eras: the cut dates (default 2018-06-30 2019-11-09 2021-05-18)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    return p
+
+
+@cli.main_guard
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    cli.quiet_libraries()
+    cli.load_tensorflow()
+    from search.bench import batched, eras, search, trainer
+    from search.bench.common import search_data
+
+    parts = args.only or list(DEFAULT)
+    data = search_data(args.data, folds=args.folds)
+    families = args.family or ["dense", "conv1d", "lstm"]
+    results = {}
+    if "trainer" in parts:
+        results["trainer"] = trainer.bench_trainer(data, families, args.configs, args.epochs)
+    if "batched" in parts:
+        results["batched"] = batched.bench_batched(data, args.data, families, args.groups, args.batched_epochs,
+                                                   args.mode)
+    if "pruning" in parts:
+        results["pruning"] = search.bench_pruning(data, args.trials, args.pruning_epochs, args.pruning_seeds)
+    if "memory" in parts:
+        results["memory"] = search.bench_memory(data, args.memory_trials)
+    if "workers" in parts:
+        results["workers"] = search.bench_workers(args.data, 16, 40)
+    if "engines" in parts:
+        results["engines"] = search.bench_engines(data, args.engine_seconds, 60, args.engine_seeds, args.sampler)
+    if "folds" in parts:
+        results["folds"] = search.bench_folds(args.data, args.folds_family, args.trials, args.folds)
+    if "eras" in parts:
+        results["eras"] = eras.bench_eras(args.data, args.eras_family, args.trials, args.folds, args.refit_every,
+                                          tuple(args.until) if args.until else eras.ERAS)
+    print(json.dumps(results, indent=2) if args.json else table(results))
+    return 0

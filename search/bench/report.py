@@ -1,0 +1,47 @@
+"""The bench's results as a table a person reads."""
+
+from __future__ import annotations
+
+
+def table(results: dict) -> str:
+    lines = []
+    if "trainer" in results:
+        lines.append(f"{'trainer':10s} {'fit trials/min':>15s} {'ours trials/min':>16s} {'ratio':>7s} "
+                     f"{'fit val MASE':>13s} {'ours val MASE':>14s}")
+        for fam, r in results["trainer"].items():
+            lines.append(f"{fam:10s} {r['reference_trials_per_min']:15.2f} {r['trials_per_min']:16.2f} "
+                         f"{r['ratio']:6.1f}x {r['reference_val_mase']:13.4f} {r['val_mase']:14.4f}")
+    if "batched" in results:
+        for r in results["batched"]["runs"]:
+            lines.append(f"batched    {r['family']:7s} G={r['group']:<3d} one by one {r['one_by_one_s']:6.2f}s, "
+                         f"group {r['batched_s']:6.2f}s = {r['ratio']:.2f}x; val MASE differs by at most "
+                         f"{100 * r['max_rel_diff']:.3f}%")
+        rss = results["batched"]["peak_rss_mb"]
+        lines.append("batched    dense peak RSS: " + ", ".join(f"G={g} {mb:.0f} MB" for g, mb in rss.items()))
+    if "pruning" in results:
+        p = results["pruning"]
+        lines.append(f"pruning    epochs {p['epochs_pruned']} ({p['pruner']}) vs {p['epochs_unpruned']} (none) = "
+                     f"{p['epoch_fraction']:.0%}; mean best {p['best_pruned']:.4f} vs {p['best_unpruned']:.4f} "
+                     f"over {p['seeds']} seeds of {p['trials']} trials")
+    if "memory" in results:
+        m = results["memory"]
+        lines.append(f"memory     RSS {m['rss_mb_at_10']:.0f} MB at trial 10, {m['rss_mb_at_end']:.0f} MB at trial "
+                     f"{m['trials']} (growth {m['growth_mb']:+.0f} MB)")
+    if "workers" in results:
+        w = results["workers"]
+        lines.append(f"workers    {w['one']:.1f} trials/min with 1, {w['two']:.1f} with 2 ({w['ratio']:.2f}x); "
+                     f"with process start-up {w['one_wall']:.1f} vs {w['two_wall']:.1f} ({w['ratio_wall']:.2f}x)")
+    if "engines" in results:
+        e = results["engines"]
+        lines.append(f"engines    mean best in {e['seconds']:.0f}s x {e['seeds']} seeds: Optuna ({e['sampler']}) "
+                     f"{e['optuna']:.4f} ({e['optuna_trials']} trials), keras-tuner {e['keras_tuner']:.4f} "
+                     f"({e['keras_tuner_trials']} trials)")
+    if "folds" in results:
+        f = results["folds"]
+        runs = ", ".join(f"{r['folds']} fold(s) {r['seconds']:.0f}s (best {r['best']:.4f})" for r in f["runs"])
+        lines.append(f"folds      {f['family']} {f['trials']} trials: {runs}; ratio {f['time_ratio']:.2f}x")
+    if "eras" in results:
+        from search.bench.eras import markdown
+
+        lines.append(markdown(results["eras"]))
+    return "\n".join(lines)

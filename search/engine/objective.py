@@ -1,0 +1,120 @@
+"""The Optuna objective: sample a configuration, train it on every walk-forward fold, score it.
+
+The score is the validation MAE relative to naive, pooled over every validation day of every fold:
+``sum |y - model| / sum |y - naive|``. Pooled rather than averaged per fold, because that is what
+the test split reports too (one MAE over all its days), and a fold of calm prices should not weigh
+as much as a fold of wild ones when the user pays for errors in dollars. Below 1 beats naive.
+
+The folds of a trial train side by side in one group (:func:`~search.engine.trainer.train_group`),
+and every ``eval_every`` epochs the trial reports the pooled score of each fold's best forecast so
+far, so the pruner can stop a weak trial after its first rung instead of paying for every fold.
+
+It is constructed from a :class:`~data.SearchData`, which holds only the rows before the first
+test day: no trial can see the test split.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+import time
+
+import keras
+import optuna
+import pandas as pd
+
+import spaces
+from data import SearchData
+from data.split import MIN_TRAIN_WINDOWS
+from search.engine.artifacts import fold_table, save_validation
+from search.engine.group import ModelBuildError
+from search.engine.trainer import Member, OutOfMemory, TrainingDiverged, train_group
+from search.evaluation.metrics import pooled_rel_mae
+from studies import StudySpec
+
+
+class UnfitTrial(RuntimeError):
+    """The sampled configuration does not fit the data (its window leaves too little to train on)."""
+
+
+# Exceptions that end one trial as FAIL while the study goes on.
+TRIAL_FAILURES = (TrainingDiverged, ModelBuildError, UnfitTrial, OutOfMemory)
+
+
+def fold_score(folds, forecasts) -> float:
+    """Model MAE over naive MAE, both summed over every validation day of every fold."""
+    return pooled_rel_mae([f.val.Y for f in folds], [f.val.naive for f in folds], forecasts)
+
+
+class Objective:
+    """Pooled walk-forward validation MAE relative to naive of one configuration of ``spec.family``."""
+
+    def __init__(self, spec: StudySpec, data: SearchData, *, seed: int = 0, max_window: int | None = None,
+                 artifacts=None):
+        """``artifacts`` (an Optuna artifact store) keeps each completed trial's validation forecasts."""
+        self.spec, self.data, self.seed, self.max_window = spec, data, seed, max_window
+        self.artifacts = artifacts
+
+    def config(self, trial: optuna.Trial) -> dict:
+        return spaces.sample_optuna(self.spec.family, trial, max_window=self.max_window,
+                                    epochs=self.spec.epochs, patience=self.spec.patience)
+
+    def folds(self, config: dict):
+        data = self.data.with_features(spaces.features(config))
+        folds = data.folds(window=config["window"], horizon=self.spec.horizon)
+        if len(folds[0].train) < MIN_TRAIN_WINDOWS:
+            raise UnfitTrial(f"window {config['window']} leaves {len(folds[0].train)} training windows in the "
+                             f"first fold, fewer than {MIN_TRAIN_WINDOWS}")
+        return folds
+
+    def evaluate(self, config: dict, *, seed: int, epochs: int | None = None,
+                 report=None) -> tuple[float, dict, pd.DataFrame]:
+        """Train ``config`` on every fold; return the pooled score, the facts a trial records, and
+        the table of validation forecasts behind the score."""
+        folds = self.folds(config)
+        members = [Member(f.train, f.val, seed=seed) for f in folds]
+        watch = None if report is None else (
+            lambda epoch, results: report(epoch, fold_score(folds, [r.val_forecast for r in results])))
+        results = train_group(config, members, epochs=epochs or self.spec.epochs, patience=self.spec.patience,
+                              eval_every=self.spec.eval_every, report=watch)
+        value = fold_score(folds, [r.val_forecast for r in results])
+        if not math.isfinite(value):
+            raise TrainingDiverged("no finite validation score")
+        attrs = {
+            "n_params": results[0].n_params,
+            "epochs": max(r.epochs for r in results),
+            "fold_best_epochs": [r.best_epoch for r in results],
+            # Retraining on all days before test runs this many epochs: the folds' typical best.
+            "best_epoch": int(statistics.median_low(r.best_epoch for r in results)),
+            "fold_scores": [fold_score([f], [r.val_forecast]) for f, r in zip(folds, results, strict=True)],
+            "seed": seed,
+        }
+        return value, attrs, fold_table(folds, [r.val_forecast for r in results])
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        start = time.perf_counter()
+
+        def report(epoch: int, value: float) -> None:
+            trial.report(value, epoch)
+            if trial.should_prune():
+                trial.set_user_attr("epochs", epoch)
+                raise optuna.TrialPruned(f"pruned at epoch {epoch}")
+
+        try:
+            config = self.config(trial)
+            trial.set_user_attr("config", config)
+            value, attrs, table = self.evaluate(config, seed=self.seed + trial.number, report=report)
+            for key, item in {**attrs, "worker_pid": os.getpid()}.items():
+                trial.set_user_attr(key, item)
+            if self.artifacts is not None:
+                save_validation(trial, self.artifacts, table)
+            return value
+        except TRIAL_FAILURES as err:
+            trial.set_user_attr("fail_reason", str(err))
+            raise
+        finally:
+            trial.set_user_attr("seconds", round(time.perf_counter() - start, 3))
+            # Keras keeps every model's layers and graphs alive unless told; trials would pile up
+            # in memory. clear_session also runs a garbage collection.
+            keras.backend.clear_session()

@@ -1,0 +1,208 @@
+"""The one trainer: a group of G models of one configuration in one compiled loop.
+
+Search trials (one member per walk-forward fold), retraining (one per seed), rolling refits (one
+per origin) and benchmarks all call :func:`train_group`; :func:`train` is a group of one. Small
+forecasters spend their time in per-step overhead, so G models that differ only in seed or data
+share every step: their weights live side by side in one ``(G, P)`` variable, each step gathers a
+mini-batch per member, runs every member's forward pass, and applies one masked Adam update.
+
+Each member keeps its own scaler, shuffles, early stopping, best weights and validation score,
+and its result equals training it alone (a test checks this): shuffles come from the member's
+seed and epoch, not from the group; a member with fewer batches than the others sits out the
+steps it lacks (its Adam state does not move, as a zero gradient would make it); the rows that
+pad a short member's last batch are masked out of its loss.
+
+Example:
+    >>> members = [Member(fold.train, fold.val, seed=0) for fold in folds]  # doctest: +SKIP
+    >>> results = train_group(config, members, epochs=60, patience=10, eval_every=3)  # doctest: +SKIP
+    >>> [r.best_val_mase for r in results]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from data import Scaler, Windows
+from search.engine.group import Group, shuffles
+from search.evaluation.metrics import mase
+
+MODES = ("branches", "vectorized")
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+class OutOfMemory(RuntimeError):
+    """The group did not fit in the accelerator's (or host's) memory."""
+
+
+class GroupError(ValueError):
+    """Members that cannot train as one group (none, or different shapes)."""
+
+
+@dataclass(frozen=True)
+class Member:
+    """One model of a group: its training windows, optional validation windows, and its seed.
+
+    ``start`` (an earlier model of the same configuration) warm-starts it from that model's weights."""
+
+    train: Windows
+    val: Windows | None = None
+    seed: int = 0
+    start: keras.Model | None = None
+
+
+@dataclass
+class TrainResult:
+    model: keras.Model
+    scaler: Scaler
+    best_val_mase: float | None = None
+    best_epoch: int = 0
+    epochs: int = 0
+    history: list[tuple[int, float]] = field(default_factory=list)  # (epoch, val MASE)
+    val_forecast: np.ndarray | None = None  # the kept weights' validation forecast, in prices
+    train_loss: float = float("nan")
+    seconds: float = 0.0  # the group's wall time
+    stopped: bool = False
+
+    @property
+    def n_params(self) -> int:
+        return self.model.count_params()
+
+
+def use_gpu_if_present() -> list:
+    """Let TensorFlow grow GPU memory as needed (several trials share one card); return the GPUs."""
+    gpus = tf.config.list_physical_devices("GPU")
+    for gpu in gpus:
+        with contextlib.suppress(RuntimeError):  # already initialised: growth was set before
+            tf.config.experimental.set_memory_growth(gpu, True)
+    return gpus
+
+
+def freeze_long_lived_objects() -> None:
+    """Collect garbage once, then keep what lives now out of later collections' scans.
+
+    TensorFlow and Keras hold ~10^6 long-lived Python objects, and ``keras.backend.clear_session()``
+    after every trial runs a full collection that would walk them all (~50 ms per trial). Call it
+    once where a process starts its loop of trials.
+    """
+    gc.collect()
+    gc.freeze()
+
+
+def predict(model: keras.Model, scaler: Scaler, windows: Windows, *, batch: int = 4096) -> np.ndarray:
+    """Forecasts in prices, ``(n, horizon)``."""
+    x = scaler.x(windows.X)
+    out = np.concatenate([np.asarray(model(x[i : i + batch], training=False)) for i in range(0, len(x), batch)])
+    return scaler.inverse_y(out, windows.X)
+
+
+def _check(members: list[Member]) -> None:
+    if not members:
+        raise GroupError("a group needs at least one member")
+    shapes = {(m.train.X.shape[1:], m.train.Y.shape[1]) for m in members}
+    if len(shapes) > 1:
+        raise GroupError(f"members differ in window, feature or horizon shape: {sorted(shapes)}")
+    for k, m in enumerate(members):
+        if len(m.train) == 0:
+            raise GroupError(f"member {k} has no training windows")
+        if m.val is not None and len(m.val) == 0:
+            raise GroupError(f"member {k} has no validation windows")
+
+
+def train_group(
+    config: dict,
+    members: list[Member],
+    *,
+    epochs: int,
+    patience: int | None = None,
+    eval_every: int = 1,
+    report: Callable[[int, list[TrainResult]], None] | None = None,
+    mode: str | None = None,
+) -> list[TrainResult]:
+    """Train one model of ``config`` per member, side by side; return their results in order.
+
+    With validation windows, each member early-stops on its validation MASE (``patience`` epochs)
+    and keeps its best weights; ``report(epoch, results)`` is called after every chunk of
+    ``eval_every`` epochs and may raise (``optuna.TrialPruned``) to stop. Without them, every
+    member trains exactly ``epochs`` epochs (retraining on everything before the test split).
+    ``mode`` is how the members' forward passes run: ``branches`` (one per member, in one graph;
+    bit-for-bit what each member gets alone) or ``vectorized`` (``tf.vectorized_map``: batched
+    kernels, one graph whatever G). By default, vectorized for more than 8 members on a GPU, where
+    a graph of G branches would take long to trace; branches otherwise (faster on a CPU).
+    """
+    _check(members)
+    if mode is None:
+        mode = "vectorized" if len(members) > 8 and tf.config.list_physical_devices("GPU") else "branches"
+    if mode not in MODES:
+        raise GroupError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
+    start = time.perf_counter()
+    try:
+        return _train_group(config, members, start, epochs=epochs, patience=patience, eval_every=eval_every,
+                            report=report, mode=mode)
+    except tf.errors.ResourceExhaustedError as err:
+        raise OutOfMemory(f"out of memory with {len(members)} member(s): {str(err).splitlines()[0][:200]}") \
+            from None
+
+
+def _train_group(config, members, start, *, epochs, patience, eval_every, report, mode) -> list[TrainResult]:
+    scalers = [Scaler.fit(config["scaler"], m.train.X) for m in members]
+    group = Group(config, members, scalers, mode)
+    results = [TrainResult(model, scaler) for model, scaler in zip(group.models, scalers, strict=True)]
+    has_val = members[0].val is not None
+    best_rows: list[np.ndarray | None] = [None] * len(members)
+    since_best = [0] * len(members)
+    chunk = max(1, eval_every) if has_val else max(1, min(epochs, 50))
+    width = max(group.batches) * group.batch
+    done = 0
+    while done < epochs and not all(r.stopped for r in results):
+        n = min(chunk, epochs - done)
+        orders = np.stack([shuffles(m.seed, len(m.train), done, chunk, width) for m in members])
+        loss, val_pred = group.run(tf.constant(orders), tf.constant(n))
+        done += n
+        loss = loss.numpy()
+        for g, r in enumerate(results):
+            if r.stopped:
+                continue
+            r.epochs, r.train_loss = done, float(loss[g])
+            if not math.isfinite(r.train_loss):
+                raise TrainingDiverged(f"training loss became {r.train_loss} at epoch {done}")
+            if not has_val:
+                continue
+            val_w = members[g].val
+            forecast = r.scaler.inverse_y(val_pred[g, : len(val_w)].numpy(), val_w.X)
+            score = mase(val_w.Y, forecast)
+            if not math.isfinite(score):
+                raise TrainingDiverged(f"validation MASE became {score} at epoch {done}")
+            r.history.append((done, score))
+            if r.best_val_mase is None or score < r.best_val_mase:
+                r.best_val_mase, r.best_epoch, r.val_forecast, since_best[g] = score, done, forecast, 0
+                best_rows[g] = group.flat[g].numpy()
+            else:
+                since_best[g] += n
+            r.stopped = patience is not None and since_best[g] >= patience
+        if report is not None:
+            report(done, results)
+    final = group.flat.numpy()
+    for g, r in enumerate(results):
+        group.set_weights(g, best_rows[g] if best_rows[g] is not None else final[g])
+        if not has_val:
+            r.best_epoch = r.epochs
+        r.seconds = time.perf_counter() - start
+    return results
+
+
+def train(config: dict, train_w: Windows, val_w: Windows | None = None, *, seed: int = 0, epochs: int,
+          **options) -> TrainResult:
+    """Train one model: a group of one (see :func:`train_group` for the options)."""
+    return train_group(config, [Member(train_w, val_w, seed)], epochs=epochs, **options)[0]

@@ -1,0 +1,53 @@
+"""Atomic writes: a file appears whole under its name, or the old one stays.
+
+Every result file (JSON, CSV, HTML, ``.keras`` models) is written to a temporary name in the same
+folder and renamed into place, so an interrupt (Ctrl-C, a full disk, ``kill``) never leaves a
+truncated file that a later report would trust.
+
+Example:
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.json"
+    >>> write_text(path, '{"ok": true}')
+    >>> path.read_text()
+    '{"ok": true}'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path``; renamed onto ``path`` when the block ends without error."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # the suffix stays last: Keras saves only to names ending in .keras
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_with(path: Path, save: Callable[[Path], object]) -> None:
+    """``save(tmp)`` writes the file's content (``model.save``, ``frame.to_csv``); then it appears."""
+    with atomic_path(path) as tmp:
+        save(tmp)
+
+
+def write_text(path: Path, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+def write_json(path: Path, data) -> None:
+    write_text(path, json.dumps(data, indent=2) + "\n")

@@ -1,0 +1,123 @@
+"""The report's plotly figures, each drawn from a table that retraining wrote."""
+
+from __future__ import annotations
+
+import optuna
+import pandas as pd
+import plotly.graph_objects as go
+
+NAIVE_STYLE = {"color": "gray", "dash": "dot"}
+
+
+def _layout(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
+    fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, template="plotly_white", height=460,
+                      legend={"orientation": "h", "y": -0.2})
+    return fig
+
+
+def test_period_figure(table: pd.DataFrame, name: str) -> go.Figure:
+    fig = go.Figure()
+    for col, label, style in (("actual", "actual close", {"color": "black"}),
+                              ("naive", "naive (yesterday's close)", NAIVE_STYLE),
+                              (name, f"{name} (recommended)", {"color": "crimson"})):
+        fig.add_scatter(x=table["date"], y=table[col], name=label, line=style)
+    fig.update_xaxes(rangeslider_visible=True)
+    return _layout(fig, "Test period: actual vs naive vs the recommended forecaster", "date", "price (USD)")
+
+
+def cumulative_figure(table: pd.DataFrame, names: list[str], label: str) -> go.Figure:
+    """Running sum of |model error| − |naive error|: falls while a model gains on the random walk."""
+    fig = go.Figure()
+    naive_error = (table["naive"] - table["actual"]).abs()
+    for name in names:
+        gain = ((table[name] - table["actual"]).abs() - naive_error).cumsum()
+        fig.add_scatter(x=table["date"], y=gain, name=name, mode="lines")
+    fig.add_hline(y=0, line=NAIVE_STYLE)
+    return _layout(fig, f"Cumulative absolute error minus naive's ({label}): below zero = ahead of naive",
+                   "date", "USD")
+
+
+def reliability_figure(summary: dict) -> go.Figure:
+    """Validation vs test relative MAE of every candidate: does the validation order survive?"""
+    static = summary["protocols"][0]["rows"]
+    fig = go.Figure()
+    for kind, color in (("config", "crimson"), ("shrink", "darkorange"), ("classical", "royalblue"),
+                        ("naive", "gray")):
+        rows = [r for r in static if r.get("kind") == kind]
+        if rows:
+            fig.add_scatter(x=[r["val_rel_mae"] for r in rows], y=[r["rel_mae"] for r in rows], mode="markers+text",
+                            text=[r["name"] for r in rows], textposition="top center", name=kind,
+                            marker={"color": color, "size": 10})
+    fig.add_hline(y=1, line=NAIVE_STYLE)
+    fig.add_vline(x=1, line=NAIVE_STYLE)
+    rel = summary["reliability"]
+    rho = f"; Spearman ρ over configurations {rel['spearman']:.2f}" if "spearman" in rel else ""
+    return _layout(fig, f"Validation vs test (static fit), relative MAE{rho}", "validation rel. MAE",
+                   "test rel. MAE")
+
+
+def interval_figure(iv: pd.DataFrame, info: dict) -> go.Figure:
+    fig = go.Figure()
+    cov = {int(round(lv["nominal"] * 100)): lv["coverage"] for lv in info["levels"]}
+    for pct, alpha in ((95, 0.15), (80, 0.3)):
+        fig.add_scatter(x=iv["date"], y=iv[f"hi{pct}"], line={"width": 0}, showlegend=False, hoverinfo="skip")
+        fig.add_scatter(x=iv["date"], y=iv[f"lo{pct}"], line={"width": 0}, fill="tonexty",
+                        fillcolor=f"rgba(220,20,60,{alpha})", name=f"conformal {pct}% (test coverage {cov[pct]:.1%})")
+    fig.add_scatter(x=iv["date"], y=iv["actual"], name="actual close", line={"color": "black", "width": 1})
+    fig.update_xaxes(rangeslider_visible=True)
+    return _layout(fig, f"Prediction intervals of {info['forecaster']}: nominal level vs coverage measured on test",
+                   "date", "price (USD)")
+
+
+def forecast_figure(frame: pd.DataFrame, fc: pd.DataFrame, meta: dict) -> go.Figure:
+    recent = frame["target"].iloc[-90:]
+    fig = go.Figure()
+    fig.add_scatter(x=recent.index, y=recent.to_numpy(), name="actual close (last 90 days)", line={"color": "black"})
+    for pct, alpha in (("95", 0.15), ("80", 0.3)):
+        if f"lo{pct}" in fc:
+            fig.add_scatter(x=fc["date"], y=fc[f"hi{pct}"], line={"width": 0}, showlegend=False, hoverinfo="skip")
+            fig.add_scatter(x=fc["date"], y=fc[f"lo{pct}"], line={"width": 0}, fill="tonexty",
+                            fillcolor=f"rgba(220,20,60,{alpha})", name=f"{pct}% band")
+    fig.add_scatter(x=fc["date"], y=fc["forecast"], name=f"forecast ({meta['method']})", line={"color": "crimson"},
+                    mode="lines+markers")
+    return _layout(fig, f"Forecast of the {meta['days']} days after {meta['last_day']} ({meta['forecaster']})",
+                   "date", "price (USD)")
+
+
+def stress_figure(st: dict) -> go.Figure:
+    fig = go.Figure()
+    for case, label in (("normal", "as recorded"), ("turkey", "last price ÷ 100")):
+        fig.add_bar(x=["best configuration", "naive"], y=[st["model"][case]["mae"], st["naive"][case]["mae"]],
+                    name=label)
+    fig.update_layout(barmode="group")
+    return _layout(fig, f"Stress test: test MAE when the last price ({st['last_day']}) crashes 99%",
+                   "forecast", "test MAE (USD)")
+
+
+def search_figures(study: optuna.Study) -> list[tuple[str, object]]:
+    """Optuna's own plots of the search; plots that need more trials say so instead."""
+    from optuna.importance import PedAnovaImportanceEvaluator
+
+    vis = optuna.visualization
+    target = {"target_name": "validation rel. MAE"}
+    done = len(study.get_trials(deepcopy=False, states=[optuna.trial.TrialState.COMPLETE]))
+    figs: list[tuple[str, object]] = [("Optimisation history", vis.plot_optimization_history(study, **target))]
+    if done >= 2:
+        figs.append(("Hyperparameter importances (PED-ANOVA, Optuna's default evaluator)",
+                     vis.plot_param_importances(study, evaluator=PedAnovaImportanceEvaluator(), **target)))
+        figs.append(("Parallel coordinates", vis.plot_parallel_coordinate(study, **target)))
+    else:
+        figs.append(("Hyperparameter importances", f"needs at least 2 completed trials; this study has {done}"))
+    figs.append(("Intermediate values: pooled validation score per epoch (what pruning cut)",
+                 vis.plot_intermediate_values(study)))
+    for title, fig in figs:
+        if isinstance(fig, go.Figure):
+            fig.update_layout(template="plotly_white", height=460)
+            if title.startswith(("Optimisation", "Intermediate")):
+                fig.update_yaxes(type="log")  # one diverged trial (score 20) would flatten the rest
+    return figs
+
+
+def steps(table: pd.DataFrame, step: int = 1) -> pd.DataFrame:
+    return table[table["step"] == step] if "step" in table else table
+

@@ -1,0 +1,107 @@
+"""Forecast the days after the data ends with a study's recommended forecaster (the seed's model 9).
+
+The recommendation (``retrain.json``) may be naive, a classical model, a configuration, or a
+configuration shrunk toward naive. A configuration is retrained on every window of the data;
+with horizon H >= days its forecast is direct, otherwise each forecast is fed back into the
+window, as the seed did. Bands use the relative conformal half-widths measured in retraining;
+beyond the model's horizon they grow with the square root of the number of passes (a random-walk
+assumption, stated in the output).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import spaces
+from data import make_windows, with_features
+from data.features import block_reward
+from search.engine.storage import RUNS
+from search.files import write_json, write_with
+from search.results import read_retrain, run_dir
+
+
+def _extend(frame: pd.DataFrame, value: float) -> pd.DataFrame:
+    """One more day: the forecast as price, known features computed, unknown ones carried forward."""
+    day = frame.index[-1] + pd.Timedelta(days=1)
+    row = frame.iloc[-1:].copy()
+    row.index = pd.DatetimeIndex([day], name=frame.index.name)
+    row["target"] = value
+    if "block_reward" in row:
+        row["block_reward"] = block_reward(row.index).to_numpy()
+    return pd.concat([frame, row])
+
+
+def config_path(config: dict, frame: pd.DataFrame, *, horizon: int, epochs: int, days: int, seed: int = 0) -> np.ndarray:
+    """Train on every window of ``frame`` and forecast ``days`` days past its end."""
+    import keras
+
+    from search.engine.trainer import train
+
+    data = with_features(frame, spaces.features(config))
+    window = config["window"]
+    result = train(config, make_windows(data, window=window, horizon=horizon), seed=seed, epochs=epochs)
+    history, values = data, []
+    while len(values) < days:
+        X = history.to_numpy(dtype="float64")[None, -window:]
+        step = result.scaler.inverse_y(np.asarray(result.model(result.scaler.x(X), training=False)), X)[0]
+        for value in step:
+            values.append(float(value))
+            history = _extend(history, float(value))
+    keras.backend.clear_session()
+    return np.array(values[:days])
+
+
+def recommended_path(summary: dict, frame: pd.DataFrame, days: int) -> tuple[np.ndarray, str]:
+    """The recommended forecaster's path of ``days`` forecasts, and how it was made."""
+    rec, horizon = summary["recommendation"], summary["horizon"]
+    last = float(frame["target"].iloc[-1])
+    if rec["kind"] == "naive":
+        return np.full(days, last), "naive: the last close"
+    if rec["kind"] == "classical":
+        from search.evaluation.baselines import fit_classical
+
+        return fit_classical(rec["name"], frame["target"].to_numpy(dtype="float64")).predict(h=days)["mean"], \
+            f"{rec['name']} fitted on all days"
+    trial = rec["trial"]
+    best = next(r for r in summary["retrained"] if r["trial"] == trial)
+    path = config_path(best["config"], frame, horizon=horizon, epochs=best["epochs"], days=days)
+    method = "direct" if horizon >= days else f"recursive ({math.ceil(days / horizon)} passes)"
+    if rec["kind"] == "shrink":
+        return last + rec["weight"] * (path - last), f"{method}, shrunk toward naive (w = {rec['weight']:.2f})"
+    return path, method
+
+
+def future_forecast(summary: dict, frame: pd.DataFrame, days: int) -> pd.DataFrame:
+    horizon = summary["horizon"]
+    values, method = recommended_path(summary, frame, days)
+    dates = pd.date_range(frame.index[-1] + pd.Timedelta(days=1), periods=days, freq="D")
+    out = pd.DataFrame({"date": dates.date, "forecast": values})
+    for level in summary["intervals"]["levels"]:
+        q = level["relative_halfwidth"]
+        rel = np.array([q[min(h, horizon) - 1] * math.sqrt(math.ceil(h / horizon)) for h in range(1, days + 1)])
+        pct = int(round(level["nominal"] * 100))
+        out[f"lo{pct}"], out[f"hi{pct}"] = out["forecast"] * (1 - rel), out["forecast"] * (1 + rel)
+    out.attrs["method"] = method
+    return out
+
+
+def forecast_study(study, *, days: int = 14, runs_dir: Path = RUNS, frame: pd.DataFrame | None = None):
+    """Forecast past the study's data (or ``frame``); write forecast.csv/json and forecast.html."""
+    from search.engine.study import final_data_of
+    from search.reporting.figures import forecast_figure
+
+    summary = read_retrain(study.study_name, runs_dir)
+    frame = frame if frame is not None else final_data_of(study).frame
+    out = future_forecast(summary, frame, days)
+    where = run_dir(study.study_name, runs_dir)
+    write_with(where / "forecast.csv", lambda p: out.to_csv(p, index=False, float_format="%.4f"))
+    meta = {"method": out.attrs["method"], "forecaster": summary["recommendation"]["name"], "days": days,
+            "last_day": str(frame.index[-1].date()), "interval_growth": "sqrt(recursive passes)"}
+    write_json(where / "forecast.json", meta)
+    chart = Path(runs_dir) / "reports" / study.study_name / "forecast.html"
+    write_with(chart, lambda p: forecast_figure(frame, out, meta).write_html(p, include_plotlyjs=True))
+    return out, chart

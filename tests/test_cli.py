@@ -1,0 +1,66 @@
+"""Every command, as a user runs it: a bad argument is one clean line on stderr and exit status 2,
+with no TensorFlow, absl or CUDA noise, nothing created, and answered before TensorFlow loads."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+NOISE = ("Traceback", "absl", "cuda", "CUDA", "tensorflow", "oneDNN", "Warning")
+
+BAD = [
+    ("run", ["--family", "dense", "--trials", "0"], "--trials: must be at least 1, got 0"),
+    ("run", ["--family", "dense", "--data", "/nonexistent.csv"], "/nonexistent.csv: no such file"),
+    ("run", ["--family", "dense", "--forecast-days", "-1"], "--forecast-days: must be at least 1, got -1"),
+    ("retrain", ["--study", "nosuch"], "no such SQLite database"),
+    ("retrain", ["--study", "nosuch", "--top", "0"], "--top: must be at least 1, got 0"),
+    ("retrain", ["--study", "nosuch", "--seeds", "0"], "--seeds: must be at least 1, got 0"),
+    ("retrain", ["--config", "/nonexistent.json"], "/nonexistent.json: not a usable best_config.json"),
+    ("report", ["--study", "nosuch"], "no such SQLite database"),
+    ("report", ["--all", "--storage", "ftp://x"], "unknown storage 'ftp://x'"),
+    ("forecast", ["--study", "nosuch", "--days", "-1"], "--days: must be at least 1, got -1"),
+    ("forecast", ["--study", "nosuch"], "no such SQLite database"),
+    ("baseline", ["--window", "0"], "--window: must be at least 1, got 0"),
+    ("baseline", ["--until", "1999-01-01"], "--until 1999-01-01 is outside the data"),
+    ("baseline", ["--val-size", "0.99"], "leaving no training data"),
+    ("baseline", ["--test-size", "0.7", "--val-size", "0.3"], "leaving no training data"),
+    ("dashboard", ["--port", "0"], "--port: must be at least 1, got 0"),
+    ("dashboard", ["--storage", "runs/none.log"], "no such journal file"),
+    ("bench", ["--only", "everything"], "invalid choice: 'everything'"),
+    ("presets", ["--seeds", "0"], "--seeds: must be at least 1, got 0"),
+]
+
+
+@pytest.mark.parametrize("command, argv, message", BAD, ids=[f"{c} {' '.join(a)}" for c, a, _ in BAD])
+def test_bad_arguments_are_one_clean_line(command, argv, message, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", f"search.{command}", *argv], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2, proc.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], proc.stderr
+    assert not any(word in proc.stderr for word in NOISE), proc.stderr
+    assert list(tmp_path.iterdir()) == []  # a refused command creates nothing (no runs/optuna.db)
+
+
+@pytest.mark.parametrize("command", ["run", "retrain", "report", "forecast", "baseline", "dashboard", "bench",
+                                     "presets"])
+def test_help_answers_without_loading_tensorflow(command):
+    code = (f"import sys; from search import {command} as m\n"
+            "try:\n    m.main(['--help'])\nexcept SystemExit as e:\n    assert e.code == 0\n"
+            "print('tensorflow' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "False"
+    assert proc.stderr == ""
+
+
+def test_a_real_command_prints_nothing_on_stderr(btc_short, tmp_path):
+    # TensorFlow loads and trains here; its start-up lines must not reach the user.
+    proc = subprocess.run([sys.executable, "-m", "search.run", "--family", "dense", "--trials", "1", "--data",
+                           str(btc_short), "--epochs", "2", "--no-retrain", "--test-size", "30", "--val-size", "30"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == "", proc.stderr
+    assert "trial    0 COMPLETE" in proc.stdout

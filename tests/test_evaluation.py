@@ -1,0 +1,148 @@
+"""Evaluation: walk-forward folds, rolling origins, classical baselines on the seed's split, the
+Model Confidence Set, shrinkage toward naive, conformal coverage, scalers and masked URLs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from data import FinalData, Scaler, load, make_plan
+from search.engine.storage import redact
+from search.evaluation.baselines import classical_forecast, positions
+from search.evaluation.intervals import conformal_halfwidth, coverage
+from search.evaluation.mcs import confidence_set
+from search.evaluation.metrics import mase
+from search.evaluation.recommend import cross_fitted_shrink, shrink, shrink_weight
+
+
+@pytest.fixture(scope="module")
+def seed_split(btc_path):
+    frame = load(str(btc_path))
+    return FinalData(frame, make_plan(frame, window=7, horizon=1))
+
+
+@pytest.mark.parametrize("name, published_mase", [("AutoETS", 0.9941), ("AutoTheta", 0.9953),
+                                                   ("AutoARIMA", 0.9955)])
+def test_classical_baselines_reproduce_the_published_figures(seed_split, name, published_mase):
+    # statsforecast, one step, fitted on every day before the test split, no refit: 556 test days.
+    test = seed_split.test(window=7, horizon=1)
+    frame = seed_split.frame
+    prices = frame["target"].to_numpy()
+    forecast = classical_forecast(name, prices, [(frame.index.get_loc(seed_split.plan.test_start),
+                                                  positions(frame, test.days))], horizon=1)
+    assert len(test) == 556
+    assert mase(test.Y, forecast) == pytest.approx(published_mase, rel=2e-3)
+    assert mase(test.Y, test.naive) == pytest.approx(0.9982, rel=2e-3)
+
+
+def test_classical_forecast_uses_only_days_before_each_target(seed_split):
+    # Changing every price from a target day on must not change that day's forecast.
+    frame = seed_split.frame
+    prices = frame["target"].to_numpy().copy()
+    origin = len(prices) - 40
+    targets = np.arange(origin, origin + 10)
+    before = classical_forecast("AutoETS", prices, [(origin, targets)], horizon=1)
+    prices[origin + 5:] *= 3
+    after = classical_forecast("AutoETS", prices, [(origin, targets)], horizon=1)
+    np.testing.assert_allclose(before[:5], after[:5])
+    assert not np.allclose(before[6:], after[6:])
+
+
+def test_walk_forward_folds_expand_and_tile_the_days_before_test(seed_split):
+    frame = seed_split.frame
+    final = FinalData(frame, make_plan(frame, window=7, horizon=1, val_size=100, folds=3))
+    folds = final.search().folds(window=30, horizon=1)
+    assert [len(f.val) for f in folds] == [100, 100, 100]
+    for earlier, later in zip(folds, folds[1:], strict=False):
+        assert earlier.val.days[-1] + pd.Timedelta(days=1) == later.val.days[0]  # adjacent blocks
+        assert len(later.train) == len(earlier.train) + 100  # the window expands by one block
+    for f in folds:
+        assert f.train.days[-1] < f.val.days[0]
+    assert folds[-1].val.days[-1] + pd.Timedelta(days=1) == final.plan.test_start
+
+
+def test_rolling_segments_cover_the_test_days_exactly_once(seed_split):
+    test = seed_split.test(window=7, horizon=1)
+    segments = seed_split.segments(window=7, horizon=1, refit_every=30)
+    assert len(segments) == 19  # 556 days in blocks of 30
+    days = pd.DatetimeIndex(np.concatenate([s.test.days for s in segments]))
+    assert days.equals(test.days)
+    for s in segments:
+        assert s.fit.days[-1] < s.origin <= s.test.days[0]
+        assert s.test.days[-1] < s.origin + pd.Timedelta(days=30)
+
+
+def test_mcs_keeps_the_equals_and_drops_the_clearly_worse():
+    rng = np.random.default_rng(1)
+    base = np.abs(rng.normal(size=600))
+    losses = {"a": base, "a twin": base.copy(), "b": np.abs(base + rng.normal(scale=0.05, size=600)),
+              "worse": np.abs(rng.normal(scale=1.6, size=600))}
+    mcs = confidence_set(losses)
+    assert set(mcs["members"]) == {"a", "a twin", "b"}
+    assert mcs["pvalues"]["worse"] < 0.1 <= min(mcs["pvalues"][k] for k in ("a", "b"))
+
+
+def test_shrinkage_is_cross_fitted_across_folds():
+    rng = np.random.default_rng(2)
+    ys, naives, models = [], [], []
+    for _ in range(3):
+        y = 100 + rng.normal(size=200).cumsum()
+        naive = np.r_[y[0], y[:-1]]
+        ys.append(y)
+        naives.append(naive)
+        models.append(naive + 0.8 * (y - naive) + rng.normal(scale=2.0, size=200))  # informative but noisy
+    weight, forecasts = cross_fitted_shrink(ys, naives, models)
+    assert 0 < weight < 1
+    # Each fold's forecast uses the weight fitted on the other two folds, not its own.
+    w0 = shrink_weight(ys[1:], naives[1:], models[1:])
+    np.testing.assert_allclose(forecasts[0], shrink(naives[0], models[0], w0))
+    assert cross_fitted_shrink(ys[:1], naives[:1], models[:1]) is None  # one fold: no honest score
+
+
+@settings(max_examples=20, deadline=None)
+@given(n=st.integers(20, 300), level=st.sampled_from([0.8, 0.9, 0.95]), seed=st.integers(0, 10_000))
+def test_conformal_band_covers_its_level_on_exchangeable_data(n, level, seed):
+    # Calibration and test errors from one distribution: over calibration draws, the band covers a
+    # fresh point with probability in [level, level + 1/(n+1)] (split-conformal's guarantee).
+    rng = np.random.default_rng(seed)
+    covered = []
+    for _ in range(300):
+        q = conformal_halfwidth(np.abs(rng.standard_t(3, size=(n, 1))), level)
+        fresh = np.abs(rng.standard_t(3, size=(200, 1)))
+        covered.append(coverage(fresh, -q, q))
+    noise = 3 * np.sqrt(level * (1 - level) / (300 * 200)) + 3 * np.std(covered) / np.sqrt(300)
+    assert level - noise <= np.mean(covered) <= level + 1 / (n + 1) + noise
+
+
+def test_conformal_quantile_is_the_kth_smallest():
+    errors = np.array([[5.0], [1.0], [4.0], [2.0], [3.0]])
+    assert conformal_halfwidth(errors, 0.5).tolist() == [3.0]  # k = ceil(6 * 0.5) = 3
+    assert conformal_halfwidth(errors, 0.99).tolist() == [5.0]  # k > n: the largest
+
+
+@settings(max_examples=40, deadline=None)
+@given(kind=st.sampled_from(["none", "minmax", "logrel"]), seed=st.integers(0, 10_000), horizon=st.integers(1, 5))
+def test_scalers_round_trip_targets(kind, seed, horizon):
+    rng = np.random.default_rng(seed)
+    X = np.exp(rng.normal(size=(50, 7, 2)).cumsum(axis=1)) * 100
+    Y = np.exp(rng.normal(size=(50, horizon))) * X[:, -1:, 0]
+    scaler = Scaler.fit(kind, X)
+    np.testing.assert_allclose(scaler.inverse_y(scaler.y(Y, X), X), Y, rtol=1e-5)
+
+
+@given(user=st.text(alphabet="abcdefgh", min_size=1, max_size=8),
+       password=st.text(alphabet="abcdefghijkl0123456789@:/?#%!", min_size=4, max_size=16),
+       host=st.sampled_from(["db.example", "127.0.0.1:5432", "[::1]:5432"]))
+def test_a_masked_url_never_shows_the_password(user, password, host):
+    url = f"postgresql://{user}:{password}@{host}/bitpredict"
+    assert redact(url) == f"postgresql://{user}:***@{host}/bitpredict"
+
+
+def test_masking_tricky_urls():
+    assert redact("postgresql://u:p@ss@host/db") == "postgresql://u:***@host/db"
+    assert redact("postgresql://u:pa/ss@host/db") == "postgresql://u:***@host/db"
+    assert redact("postgresql://u@host/db") == "postgresql://u@host/db"
+    assert redact("sqlite:///runs/optuna.db") == "sqlite:///runs/optuna.db"

@@ -1,0 +1,138 @@
+"""Nothing already earned is lost: atomic saves, verified reads, refused no-ops, broken storages,
+and every tool agreeing on what a study without results means."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import optuna
+import pytest
+
+from search.errors import ResultsError
+from search.files import write_text, write_with
+from search.results import read_retrain
+from tests.conftest import copy_of
+
+
+def cli(command: str, *argv, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", f"search.{command}", *argv], cwd=cwd, capture_output=True,
+                          text=True, timeout=600)
+
+
+def one_line(proc) -> str:
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    return lines[0]
+
+
+def test_an_interrupted_write_leaves_the_old_file_and_no_debris(tmp_path):
+    path = tmp_path / "retrain.json"
+    write_text(path, "old, complete")
+
+    def interrupted(tmp):
+        tmp.write_text("new, but cut sh")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_with(path, interrupted)
+    assert path.read_text() == "old, complete"
+    assert [p.name for p in tmp_path.iterdir()] == ["retrain.json"]
+
+
+def test_a_truncated_model_is_named_and_never_trusted(retrained, tmp_path):
+    work = copy_of(retrained, tmp_path)
+    summary = read_retrain("tiny", work / "runs")
+    model = work / "runs" / "tiny" / summary["retrained"][0]["seeds"][0]["model"]
+    model.write_bytes(model.read_bytes()[: model.stat().st_size // 2])  # what a killed save leaves
+    with pytest.raises(ResultsError, match=f"{model.name}: not a complete model file"):
+        read_retrain("tiny", work / "runs")
+    line = one_line(cli("report", "--study", "tiny", cwd=work))
+    assert model.name in line and "not a complete model file" in line
+    assert not (work / "runs" / "reports").exists()  # no report built on it
+
+
+def test_ctrl_c_during_retrain_keeps_the_earlier_results(retrained, tmp_path):
+    work = copy_of(retrained, tmp_path)
+    before = (work / "runs" / "tiny" / "retrain.json").read_text()
+    proc = subprocess.Popen([sys.executable, "-m", "search.retrain", "--study", "tiny", "--seeds", "3",
+                             "--refit-every", "1"], cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert proc.stdout.readline().startswith("retraining tiny")
+    time.sleep(4)  # inside the 30 daily refits of the rolling protocol
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "earlier results in runs/tiny/ are kept" in out and "python -m search.retrain --study tiny" in out
+    assert "Traceback" not in err
+    assert (work / "runs" / "tiny" / "retrain.json").read_text() == before
+    read_retrain("tiny", work / "runs")  # every file the old summary names is still whole
+    assert cli("report", "--study", "tiny", cwd=work).returncode == 0
+
+
+def test_retrain_refuses_no_ops_before_touching_results(retrained, tmp_path):
+    work = copy_of(retrained, tmp_path)
+    before = (work / "runs" / "tiny" / "retrain.json").read_text()
+    for flag in ("--top", "--seeds"):
+        assert "must be at least 1" in one_line(cli("retrain", "--study", "tiny", flag, "0", cwd=work))
+    assert (work / "runs" / "tiny" / "retrain.json").read_text() == before
+
+
+def test_every_tool_refuses_a_study_without_completed_trials(tmp_path):
+    storage = f"sqlite:///{tmp_path / 'runs' / 'optuna.db'}"
+    (tmp_path / "runs").mkdir()
+    optuna.create_study(study_name="empty", storage=storage)
+    for command, argv in (("retrain", ["--study", "empty"]), ("report", ["--study", "empty"]),
+                          ("forecast", ["--study", "empty"])):
+        line = one_line(cli(command, *argv, cwd=tmp_path))
+        assert "empty" in line and ("no completed trial" in line or "no retrained results" in line), line
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["optuna.db"]
+
+
+def test_report_all_reports_what_it_can_and_lists_the_rest(retrained, tmp_path):
+    work = copy_of(retrained, tmp_path)
+    optuna.create_study(study_name="unfinished", storage=f"sqlite:///{work / 'runs' / 'optuna.db'}")
+    proc = cli("report", "--all", cwd=work)
+    assert proc.returncode == 0, proc.stderr
+    assert "skipped unfinished:" in proc.stdout and "no retrained results" in proc.stdout
+    board = (work / "runs" / "reports" / "leaderboard.md").read_text()
+    assert "[tiny](tiny/report.html)" in board and "- unfinished:" in board
+    assert (work / "runs" / "reports" / "tiny" / "report.html").is_file()
+
+
+def test_a_storage_folder_that_cannot_be_made_is_one_line(btc_short, tmp_path):
+    (tmp_path / "afile").write_text("")
+    for storage in (f"sqlite:///{tmp_path / 'afile' / 'x.db'}", str(tmp_path / "afile" / "x.log"),
+                    "sqlite:////proc/nope/x.db"):
+        line = one_line(cli("run", "--family", "dense", "--data", str(btc_short), "--storage", storage, cwd=tmp_path))
+        assert "cannot create its folder" in line, line
+
+
+def test_a_read_only_database_says_so(btc_short, tmp_path):
+    db = tmp_path / "ro.db"
+    optuna.create_study(study_name="ro", storage=f"sqlite:///{db}")
+    db.chmod(0o444)
+    # Root writes through permission bits; an immutable file stops root too.
+    immutable = os.getuid() == 0 and subprocess.run(["chattr", "+i", str(db)], capture_output=True).returncode == 0
+    if os.getuid() == 0 and not immutable:
+        pytest.skip("running as root on a file system without chattr +i: no file is read-only to root")
+    try:
+        proc = cli("run", "--family", "dense", "--data", str(btc_short), "--study", "ro", "--storage",
+                   f"sqlite:///{db}", "--trials", "1", "--epochs", "2", "--no-retrain", cwd=tmp_path)
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(db)], check=True)
+    line = one_line(proc)
+    assert "readonly" in line and str(db) in line, line
+
+
+def test_summary_names_only_files_that_exist(retrained):
+    summary = json.loads((retrained / "runs" / "tiny" / "retrain.json").read_text())
+    folders = {p["table"].split("/")[0] for p in summary["protocols"]}
+    assert len(folders) == 1  # one retrain's files live together, swapped in by retrain.json
+    assert sorted(p.name for p in (retrained / "runs" / "tiny").iterdir()) == [folders.pop(), "retrain.json"]
