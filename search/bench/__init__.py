@@ -9,6 +9,8 @@ Parts:
   trainer, on configurations that learn (each family's seed preset and sampled ones), same start;
 - ``batched``: G models of one configuration trained as one group vs one by one (time, and each
   member's validation MASE both ways);
+- ``retrain``: the static retrain of 3 configurations x 3 seeds end to end, seeds as one group vs
+  one model at a time;
 - ``pruning``: the declared pruner vs none on the same trials and seeds;
 - ``memory``: RSS after 10 and 200 small trials;
 - ``workers``: trials/min with 1 and 2 processes on one journal study;

@@ -1,6 +1,7 @@
 """G models of one configuration trained as one group vs one after another.
 
-Each family's seed preset (with log-return scaling, so that it learns) trains G times with seeds
+Each family's seed preset (with log-return scaling, so that it learns; Conv1D and LSTM reading W
+timesteps, their costlier layout) trains G times with seeds
 0..G-1 on the last validation fold, early-stopping on it: once one by one, once as a group. The
 ratio is the one-by-one wall time over the group's; each member's validation MASE is reported both
 ways (they agree to float rounding: same shuffles, same masked updates). Peak RSS per group size
@@ -17,9 +18,11 @@ from search.bench.common import progress
 
 
 def _config(family: str) -> dict:
+    """The family's seed preset, scaled so that it learns, reading W timesteps (the costlier layout)."""
     import spaces
 
-    return {**spaces.preset(spaces.seed_preset(family)), "scaler": "logrel"}
+    config = {**spaces.preset(spaces.seed_preset(family)), "scaler": "logrel"}
+    return {**config, "layout": "steps"} if "layout" in config else config
 
 
 def _members(search, config, groups: int):
@@ -92,4 +95,36 @@ def bench_batched(search, data: str, families, groups, epochs: int, mode: str) -
     for g in sorted({1, *groups}):
         out["peak_rss_mb"][g] = peak_rss_mb(data, "dense", g, epochs, mode)
         progress(f"batched: dense peak RSS at G={g}: {out['peak_rss_mb'][g]:.0f} MB")
+    return out
+
+
+def bench_retrain(search_final, families, seeds: int, configs: int) -> dict:
+    """The static retrain of ``configs`` configurations × ``seeds`` seeds, end to end (fit, forecast,
+    save), with each configuration's seeds as one group vs one model at a time."""
+    import tempfile
+    from pathlib import Path
+
+    import keras
+
+    from search.bench.trainer import configs as sample
+    from search.engine.trainer import freeze_long_lived_objects
+    from search.evaluation import refit
+
+    out = {"seeds": seeds, "configs": configs, "runs": []}
+    freeze_long_lived_objects()
+    for family in families:
+        chosen = [{**c, "epochs": 100} for c in sample(family, configs)]
+        times = {}
+        for cap, key in ((1, "one_by_one_s"), (refit.GROUP_CAP, "batched_s")):
+            refit.GROUP_CAP, saved = cap, refit.GROUP_CAP
+            start = time.perf_counter()
+            with tempfile.TemporaryDirectory() as tmp:
+                for k, config in enumerate(chosen):
+                    refit.forecast_config(config, search_final, refit.Protocol(), horizon=1, epochs=config["epochs"],
+                                          seeds=list(range(seeds)), models_dir=Path(tmp), label=f"c{k}")
+                    keras.backend.clear_session()
+            times[key] = time.perf_counter() - start
+            refit.GROUP_CAP = saved
+        out["runs"].append({"family": family, **times, "ratio": times["one_by_one_s"] / times["batched_s"]})
+        progress(f"retrain: {out['runs'][-1]}")
     return out

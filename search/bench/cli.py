@@ -7,8 +7,8 @@ import json
 from search import cli
 from search.bench.report import table
 
-PARTS = ("trainer", "batched", "pruning", "memory", "workers", "engines", "folds", "eras")
-DEFAULT = ("trainer", "batched", "pruning", "memory", "workers", "engines")
+PARTS = ("trainer", "batched", "retrain", "pruning", "memory", "workers", "engines", "folds", "eras")
+DEFAULT = ("trainer", "batched", "retrain", "pruning", "memory", "workers", "engines")
 
 
 def build_parser() -> cli.Parser:
@@ -59,6 +59,11 @@ def main(argv=None) -> int:
     if "batched" in parts:
         results["batched"] = batched.bench_batched(data, args.data, families, args.groups, args.batched_epochs,
                                                    args.mode)
+    if "retrain" in parts:
+        from search.engine.study import DataSpec
+
+        final = DataSpec(data=args.data, folds=args.folds).final_data(1)
+        results["retrain"] = batched.bench_retrain(final, families, 3, 3)
     if "pruning" in parts:
         results["pruning"] = search.bench_pruning(data, args.trials, args.pruning_epochs, args.pruning_seeds)
     if "memory" in parts:

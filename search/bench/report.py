@@ -18,6 +18,11 @@ def table(results: dict) -> str:
                          f"{100 * r['max_rel_diff']:.3f}%")
         rss = results["batched"]["peak_rss_mb"]
         lines.append("batched    dense peak RSS: " + ", ".join(f"G={g} {mb:.0f} MB" for g, mb in rss.items()))
+    if "retrain" in results:
+        for r in results["retrain"]["runs"]:
+            lines.append(f"retrain    {r['family']:7s} {results['retrain']['configs']} configurations x "
+                         f"{results['retrain']['seeds']} seeds: one by one {r['one_by_one_s']:.1f}s, seeds as a group "
+                         f"{r['batched_s']:.1f}s = {r['ratio']:.2f}x")
     if "pruning" in results:
         p = results["pruning"]
         lines.append(f"pruning    epochs {p['epochs_pruned']} ({p['pruner']}) vs {p['epochs_unpruned']} (none) = "

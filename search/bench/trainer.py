@@ -36,7 +36,6 @@ def bench_trainer(search, families, n_configs: int, epochs: int) -> dict:
     from search.evaluation.metrics import mase
 
     out = {}
-    fold = None
     for family in families:
         ref_s, fast_s, ref_m, fast_m = [], [], [], []
         for config in configs(family, n_configs):

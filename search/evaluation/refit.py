@@ -62,10 +62,6 @@ class ConfigForecast:
         return np.mean(self.per_seed, axis=0)
 
 
-def _groups(members: list[Member]) -> list[list[Member]]:
-    return [members[i : i + GROUP_CAP] for i in range(0, len(members), GROUP_CAP)]
-
-
 def forecast_config(config: dict, final: FinalData, protocol: Protocol, *, horizon: int, epochs: int,
                     seeds: list[int], models_dir: Path | None = None, label: str = "") -> ConfigForecast:
     """Forecasts of every test day by ``config`` under ``protocol``, one per seed."""
