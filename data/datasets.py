@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from data import yahoo
 from data.errors import DataError
 from data.read import read_prices
 from data.validate import check_calendar
@@ -78,20 +79,29 @@ def load(
     target_col: str | None = None,
     fill_gaps: bool = False,
     until: str | None = None,
+    refresh: bool = False,
 ) -> pd.DataFrame:
-    """Load a named dataset or a CSV path, checked and on a full daily calendar.
+    """Load a named dataset, today's prices (``yahoo:SYMBOL[:START]``) or a CSV path, checked and
+    on a full daily calendar.
 
     ``until`` (a date) keeps the rows up to and including that day, so a user can stand at any
-    past day. ``frame.attrs`` records ``source``, ``dataset`` (short name used in study names),
-    ``sha256`` (of the whole file), ``filled_days`` and ``until``.
+    past day; ``refresh`` downloads a Yahoo snapshot again. ``frame.attrs`` records ``source``
+    (the file read), ``origin`` (what was asked for), ``dataset`` (short name used in study
+    names), ``sha256`` (of the whole file), ``filled_days`` and ``until``.
     """
-    path = fetch(data) if data in DATASETS else Path(data)
+    if data.startswith(yahoo.PREFIX):
+        path = yahoo.snapshot(data, cache_dir(), refresh=refresh)
+        dataset = yahoo.dataset_name(data)
+    else:
+        path = fetch(data) if data in DATASETS else Path(data)
+        dataset = data if data in DATASETS else path.stem
     frame = read_prices(path, date_col=date_col, target_col=target_col)
     frame, filled = check_calendar(frame, fill_gaps=fill_gaps)
     if until is not None:
         frame = cut_until(frame, until)
     frame.attrs.update(
-        dataset=data if data in DATASETS else path.stem,
+        origin=data,
+        dataset=dataset,
         sha256=sha256_of(path),
         filled_days=filled,
         until=until,

@@ -118,6 +118,12 @@ def read_prices(
         date_col, target_col, volume_col = _detect(header, path)
     raw = pd.DataFrame(body, columns=header, dtype=str)
     rows = pd.RangeIndex(2, len(raw) + 2)  # 1-based file line numbers, header is line 1
+    # Yahoo's CSV marks a day without prices as a row of nulls: a missing day, not bad data.
+    values = raw.drop(columns=[date_col]).apply(lambda col: col.str.strip().str.lower())
+    empty = values.isin(["null", "nan", ""]).all(axis=1).to_numpy()
+    if empty.all():
+        raise DataError(path, "no prices: every row is null")
+    raw, rows = raw[~empty].reset_index(drop=True), rows[~empty]
 
     dates = pd.to_datetime(raw[date_col].str.strip(), errors="coerce", format="mixed")
     if dates.isna().any():
@@ -137,5 +143,5 @@ def read_prices(
     if volume_col:
         frame["volume"] = _numeric(path, raw[volume_col], volume_col, rows, positive=False).to_numpy()
     frame = frame.sort_index()
-    frame.attrs["source"] = str(path)
+    frame.attrs.update(source=str(path), null_rows=int(empty.sum()))
     return frame

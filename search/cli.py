@@ -57,7 +57,10 @@ def _size(text: str) -> float:
 
 def add_data_args(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("data")
-    g.add_argument("--data", default="btc", help="named dataset ('btc', the default) or a CSV path")
+    g.add_argument("--data", default="btc",
+                   help="'btc' (the default: CoinDesk 2013-2021), yahoo:SYMBOL[:START] (today's prices, e.g. "
+                        "yahoo:BTC-USD; needs yfinance) or a CSV path")
+    g.add_argument("--refresh", action="store_true", help="download a yahoo: snapshot again, even if today's exists")
     g.add_argument("--date-col", help="date column of a CSV in another layout")
     g.add_argument("--target-col", help="price column to forecast of a CSV in another layout")
     g.add_argument("--fill-gaps", action="store_true", help="forward-fill missing calendar days (else an error)")
@@ -72,7 +75,7 @@ def load_frame(args):
     from data import load
 
     return load(args.data, date_col=args.date_col, target_col=args.target_col, fill_gaps=args.fill_gaps,
-                until=args.until)
+                until=args.until, refresh=args.refresh)
 
 
 @contextlib.contextmanager

@@ -115,16 +115,14 @@ def bench_retrain(search_final, families, seeds: int, configs: int) -> dict:
     for family in families:
         chosen = [{**c, "epochs": 100} for c in sample(family, configs)]
         times = {}
-        for cap, key in ((1, "one_by_one_s"), (refit.GROUP_CAP, "batched_s")):
-            refit.GROUP_CAP, saved = cap, refit.GROUP_CAP
+        for cap, key in ((1, "one_by_one_s"), (None, "batched_s")):
             start = time.perf_counter()
             with tempfile.TemporaryDirectory() as tmp:
                 for k, config in enumerate(chosen):
                     refit.forecast_config(config, search_final, refit.Protocol(), horizon=1, epochs=config["epochs"],
-                                          seeds=list(range(seeds)), models_dir=Path(tmp), label=f"c{k}")
+                                          seeds=list(range(seeds)), models_dir=Path(tmp), label=f"c{k}", group_cap=cap)
                     keras.backend.clear_session()
             times[key] = time.perf_counter() - start
-            refit.GROUP_CAP = saved
         out["runs"].append({"family": family, **times, "ratio": times["one_by_one_s"] / times["batched_s"]})
         progress(f"retrain: {out['runs'][-1]}")
     return out

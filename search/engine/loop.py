@@ -43,7 +43,7 @@ def summary_line(study) -> str:
 
 
 def search_family(family: str, args) -> dict | None:
-    from search.engine.study import DataSpec, default_study_name, open_study
+    from search.engine.study import DataSpec, default_study_name, open_study, pinned
     from spaces import space
     from studies import load_study_spec
 
@@ -51,7 +51,10 @@ def search_family(family: str, args) -> dict | None:
                            pruner=args.pruner, epochs=args.epochs, patience=args.patience,
                            eval_every=args.eval_every, folds=args.folds)
     data_spec = DataSpec.from_args(args, folds=spec.folds)
-    final = data_spec.final_data(spec.horizon)
+    final = data_spec.final_data(spec.horizon, refresh=args.refresh)
+    data_spec = pinned(data_spec, final)  # workers and resumes read the same snapshot
+    if final.frame.attrs.get("filled_days"):
+        print(f"note: {final.frame.attrs['filled_days']} missing day(s) forward-filled (--fill-gaps)", flush=True)
     # The plan fits the shortest window (make_plan refuses data too short for it); longer ones may not.
     window = space(family).params[0]  # the shared window range comes first
     limit = final.plan.max_window(final.frame, horizon=spec.horizon)
@@ -62,7 +65,7 @@ def search_family(family: str, args) -> dict | None:
         print(f"note: windows limited to {window.low}..{max_window} days: longer ones leave the first fold too "
               "little to train on", flush=True)
     if args.workers > 1:
-        _run_workers(family, name, spec, args)
+        _run_workers(name, spec, data_spec, args)
         study = open_study(name, args.storage, spec, data_spec, final, seed=None, heartbeat=args.heartbeat)
     else:
         cli.load_tensorflow(args.verbose, threads=args.threads)
@@ -111,13 +114,12 @@ def run_trials(study, spec, final, args, *, max_window=None, worker: int | None 
         print(f"{prefix}{summary_line(study)}; {time.perf_counter() - started:.0f}s", flush=True)
 
 
-def _worker(family: str, name: str, spec, args, worker: int, threads: int) -> None:
+def _worker(name: str, spec, data_spec, args, worker: int, threads: int) -> None:
     """One worker process: its share of the trials, on the shared study (a function, not a command line)."""
-    from search.engine.study import DataSpec, open_study
+    from search.engine.study import open_study
 
     cli.quiet_libraries(args.verbose)
     cli.load_tensorflow(args.verbose, threads=threads)
-    data_spec = DataSpec.from_args(args, folds=spec.folds)
     final = data_spec.final_data(spec.horizon)
     study = open_study(name, args.storage, spec, data_spec, final, seed=args.seed + 1000 * worker,
                        heartbeat=args.heartbeat)
@@ -127,14 +129,14 @@ def _worker(family: str, name: str, spec, args, worker: int, threads: int) -> No
         sys.exit(130)
 
 
-def _run_workers(family: str, name: str, spec, args) -> None:
+def _run_workers(name: str, spec, data_spec, args) -> None:
     from dataclasses import replace
 
     threads = args.threads or max(1, (os.cpu_count() or 1) // args.workers)
     shares = [spec.trials // args.workers + (i < spec.trials % args.workers) for i in range(args.workers)]
     print(f"{args.workers} workers x {threads} TensorFlow thread(s): {shares} trials", flush=True)
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: TensorFlow is not fork-safe
-    procs = [context.Process(target=_worker, args=(family, name, replace(spec, trials=n), args, i, threads))
+    procs = [context.Process(target=_worker, args=(name, replace(spec, trials=n), data_spec, args, i, threads))
              for i, n in enumerate(shares) if n]
     for p in procs:
         p.start()

@@ -7,7 +7,7 @@ and split from the stored attributes alone (the dataset's sha256 is checked).
 from __future__ import annotations
 
 import warnings
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
 import optuna
 
@@ -44,15 +44,21 @@ class DataSpec:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in stored.items() if k in known})
 
-    def final_data(self, horizon: int, *, sha256: str | None = None) -> FinalData:
+    def final_data(self, horizon: int, *, sha256: str | None = None, refresh: bool = False) -> FinalData:
         frame = load(self.data, date_col=self.date_col, target_col=self.target_col, fill_gaps=self.fill_gaps,
-                     until=self.until)
+                     until=self.until, refresh=refresh)
         if sha256 and frame.attrs["sha256"] != sha256:
             raise StudyStateError(f"{self.data}: the data changed since the study was created (sha256 differs); "
                                   "start a new study with --study NAME, or point --data at the old file")
         plan = make_plan(frame, window=7, horizon=horizon, test_size=self.test_size, val_size=self.val_size,
                          folds=self.folds)
         return FinalData(frame, plan)
+
+
+def pinned(data: DataSpec, final: FinalData) -> DataSpec:
+    """The spec a study stores: a download (``yahoo:``) is pinned to the snapshot file it read."""
+    source = final.frame.attrs["source"]
+    return replace(data, data=source) if final.frame.attrs.get("origin", "").startswith("yahoo:") else data
 
 
 def default_study_name(family: str, final: FinalData, horizon: int) -> str:
@@ -64,7 +70,7 @@ def open_study(name: str, storage_url: str | None, spec: StudySpec, data: DataSp
     """Create the study, or resume it when it exists with the same family, data, split and metric."""
     check_study_name(name)
     storage = open_storage(storage_url) if heartbeat is None else open_storage(storage_url, heartbeat=heartbeat)
-    attrs = {"family": spec.family, "horizon": spec.horizon, "data": asdict(data),
+    attrs = {"family": spec.family, "horizon": spec.horizon, "data": asdict(pinned(data, final)),
              "sha256": final.frame.attrs["sha256"], "split": final.plan.to_dict(),
              "metric": METRIC, "dataset": final.frame.attrs["dataset"]}
     try:
@@ -78,8 +84,9 @@ def open_study(name: str, storage_url: str | None, spec: StudySpec, data: DataSp
         old = existing.user_attrs
         for key in ("family", "horizon", "sha256", "split", "metric"):
             if old.get(key) != attrs[key]:
-                hint = ("the data changed since it was created: start a new study with --study NAME, or point "
-                        "--data at the snapshot it was made from" if key == "sha256" else "choose another --study name")
+                hint = (f"the data changed since it was created: start a new study with --study NAME, or keep its "
+                        f"snapshot with --data {old.get('data', {}).get('data')}" if key == "sha256"
+                        else "choose another --study name")
                 raise StudyStateError(f"study {name!r} exists with {key} {old.get(key)!r}, not {attrs[key]!r}; {hint}")
     pruner = make_pruner(spec.pruner, min_epochs=spec.eval_every, max_epochs=spec.epochs,
                          reduction_factor=spec.reduction_factor)
@@ -124,6 +131,20 @@ def require_completed(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
         raise StudyStateError(f"study {study.study_name!r} has no completed trial; run more trials with "
                               f"`python -m search.run --study {study.study_name}`")
     return done
+
+
+def new_data_for(study: optuna.Study, data: str, *, fill_gaps: bool = False, refresh: bool = False):
+    """Newer data to forecast from with a study's forecaster: the same columns, on a daily calendar."""
+    stored = DataSpec.from_dict(study.user_attrs["data"])
+    frame = load(data, date_col=stored.date_col, target_col=stored.target_col, fill_gaps=fill_gaps or stored.fill_gaps,
+                 refresh=refresh)
+    old = load(stored.data, date_col=stored.date_col, target_col=stored.target_col, fill_gaps=stored.fill_gaps)
+    if set(frame.columns) != set(old.columns):
+        raise StudyStateError(f"{data}: columns {sorted(frame.columns)} differ from the study's {sorted(old.columns)}")
+    if frame.index[-1] < old.index[-1]:
+        raise StudyStateError(f"{data}: ends {frame.index[-1].date()}, before the study's data "
+                              f"({old.index[-1].date()}); forecast from newer data, or drop --data")
+    return frame
 
 
 def final_data_of(study: optuna.Study) -> FinalData:

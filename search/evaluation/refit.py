@@ -23,10 +23,8 @@ import numpy as np
 
 import spaces
 from data import FinalData, Windows
-from search.engine.trainer import Member, predict, train_group
+from search.engine.trainer import Member, group_size, predict, train_group
 from search.files import write_with
-
-GROUP_CAP = 16  # members per compiled group: tracing grows with the group on a CPU
 
 
 @dataclass(frozen=True)
@@ -63,8 +61,10 @@ class ConfigForecast:
 
 
 def forecast_config(config: dict, final: FinalData, protocol: Protocol, *, horizon: int, epochs: int,
-                    seeds: list[int], models_dir: Path | None = None, label: str = "") -> ConfigForecast:
-    """Forecasts of every test day by ``config`` under ``protocol``, one per seed."""
+                    seeds: list[int], models_dir: Path | None = None, label: str = "",
+                    group_cap: int | None = None) -> ConfigForecast:
+    """Forecasts of every test day by ``config`` under ``protocol``, one per seed. Models train in
+    groups of ``group_cap`` (default :func:`~search.engine.trainer.group_size`); 1 is one by one."""
     data = final.with_features(spaces.features(config))
     segments = data.segments(window=config["window"], horizon=horizon, refit_every=protocol.refit_every)
     test = data.test(window=config["window"], horizon=horizon)
@@ -72,8 +72,9 @@ def forecast_config(config: dict, final: FinalData, protocol: Protocol, *, horiz
     seconds, first_results = 0.0, None
     if not protocol.warm:
         pairs = [(segment, seed) for segment in segments for seed in seeds]
-        for start in range(0, len(pairs), GROUP_CAP):
-            chunk = pairs[start : start + GROUP_CAP]
+        size = group_cap or group_size(config)
+        for start in range(0, len(pairs), size):
+            chunk = pairs[start : start + size]
             members = [Member(seg.fit, None, seed) for seg, seed in chunk]
             results = train_group(config, members, epochs=epochs)
             seconds += results[0].seconds
