@@ -17,7 +17,9 @@ from search import cli
 @cli.main_guard
 def main(argv=None) -> int:
     parser = cli.Parser(prog="python -m search.forecast", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--study", required=True, help="study whose recommended forecaster forecasts")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--study", help="study whose recommended forecaster forecasts")
+    which.add_argument("--ensemble", help="an ensemble made by search.ensemble (its name)")
     parser.add_argument("--storage", help="storage URL (default: sqlite:///runs/optuna.db)")
     parser.add_argument("--days", type=cli.at_least(1), default=14, help="days to forecast past the last date (default 14)")
     parser.add_argument("--data", help="forecast from this data (yahoo:SYMBOL[:START] or a CSV with the study's "
@@ -30,15 +32,26 @@ def main(argv=None) -> int:
     from search.engine.study import load_existing, new_data_for
     from search.results import read_retrain
 
-    study = load_existing(args.study, args.storage)
-    read_retrain(study.study_name)  # a missing or broken result is one line, before TensorFlow loads
-    frame = new_data_for(study, args.data, fill_gaps=args.fill_gaps, refresh=args.refresh) if args.data else None
-    cli.load_tensorflow(args.verbose)
-    from search.reporting.forecast import forecast_study
+    if args.ensemble:
+        from search.engine.storage import check_study_name
 
-    out, chart = forecast_study(study, days=args.days, frame=frame)
+        summary = read_retrain(check_study_name(args.ensemble))
+        frame = new_data_for(summary, args.data, fill_gaps=args.fill_gaps, refresh=args.refresh) if args.data else None
+        cli.load_tensorflow(args.verbose)
+        from search.reporting.forecast import forecast_ensemble
+
+        out, chart = forecast_ensemble(args.ensemble, days=args.days, frame=frame)
+    else:
+        study = load_existing(args.study, args.storage)
+        read_retrain(study.study_name)  # a missing or broken result is one line, before TensorFlow loads
+        frame = new_data_for(study.user_attrs, args.data, fill_gaps=args.fill_gaps, refresh=args.refresh) \
+            if args.data else None
+        cli.load_tensorflow(args.verbose)
+        from search.reporting.forecast import forecast_study
+
+        out, chart = forecast_study(study, days=args.days, frame=frame)
     print(out.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
-    print(f"forecaster: {out.attrs['method']}; written: runs/{study.study_name}/forecast.csv, {chart}")
+    print(f"forecaster: {out.attrs['method']}; written: runs/{args.study or args.ensemble}/forecast.csv, {chart}")
     return 0
 
 

@@ -13,6 +13,8 @@ and names the broken one otherwise.
 from __future__ import annotations
 
 import json
+import shutil
+import time
 import zipfile
 from pathlib import Path
 
@@ -29,15 +31,29 @@ def run_dir(study_name: str, runs_dir: Path = RUNS) -> Path:
     return Path(runs_dir) / study_name
 
 
-def write_retrain(summary: dict, runs_dir: Path = RUNS) -> Path:
+def new_work_dir(name: str, runs_dir: Path = RUNS) -> Path:
+    """A fresh folder for one retrain's files; :func:`publish` makes it the current one."""
+    return run_dir(name, runs_dir) / time.strftime("retrain-%Y%m%d-%H%M%S")
+
+
+def publish(summary: dict, work: Path, runs_dir: Path = RUNS) -> Path:
+    """Write ``retrain.json`` (it names files in ``work`` only), then remove earlier retrains' folders.
+
+    Until the rename that writes ``retrain.json``, the earlier summary and its files stay whole:
+    an interrupted retrain loses nothing already earned."""
     path = run_dir(summary["study"], runs_dir) / SUMMARY
     write_json(path, summary)
+    for old in path.parent.glob("retrain-*"):
+        if old != work and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
     return path
 
 
 def _named_files(summary: dict) -> list[str]:
     files = [p["table"] for p in summary.get("protocols", [])]
-    files += [s["model"] for r in summary.get("retrained", []) for s in r.get("seeds", [])]
+    models = [s["model"] for r in summary.get("retrained", []) for s in r.get("seeds", [])]
+    models += [m for member in summary.get("members", []) for m in member.get("models", [])]
+    files += models + [str(Path(m).with_suffix(".scaler.json")) for m in models]
     for key in ("validation", "intervals"):
         if summary.get(key, {}).get("csv"):
             files.append(summary[key]["csv"])

@@ -13,7 +13,7 @@ import sys
 import time
 
 from search import cli
-from search.engine.loop import search_family
+from search.pipeline import search_family
 from spaces import FAMILIES
 from studies import PRUNERS, SAMPLERS
 
@@ -86,7 +86,14 @@ def main(argv=None) -> int:
     if len(families) > 1:
         from search.reporting.tables import leaderboard_table
 
-        print(leaderboard_table([s for s in summaries.values() if s]))
+        done = [s for s in summaries.values() if s]
+        if len(done) > 1 and not args.no_retrain:  # every family's best, naive and ETS, combined on validation
+            from search.engine.study import load_existing
+            from search.ensemble import run_ensemble
+
+            args.top, args.size = 5, 20
+            done.append(run_ensemble([load_existing(s["study"], args.storage) for s in done], args))
+        print(leaderboard_table(done))
     print(f"done in {time.perf_counter() - started:.0f}s", flush=True)
     return 0
 

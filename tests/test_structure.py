@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("data", "spaces", "studies", "search")
 # Layers, upstream first: a module may import its own layer and the ones above it.
-LAYERS = ("data", "spaces", "studies", "search.errors", "search.files", "search.cli", "search.evaluation.metrics",
+LAYERS = ("data", "spaces", "studies", "search.errors", "search.files", "search.evaluation.metrics",
           "search.engine", "search.results", "search.evaluation", "search.reporting", "search")
 
 
@@ -45,7 +45,9 @@ def graph() -> dict[str, set[str]]:
 
 
 def layer(name: str) -> int:
-    return max(i for i, prefix in enumerate(LAYERS) if name == prefix or name.startswith(prefix + "."))
+    """The layer of the longest prefix that names the module."""
+    matches = [(len(prefix), i) for i, prefix in enumerate(LAYERS) if name == prefix or name.startswith(prefix + ".")]
+    return max(matches)[1]
 
 
 def test_no_import_cycles():

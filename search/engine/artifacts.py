@@ -1,9 +1,10 @@
-"""Each completed trial's validation forecasts, kept beside the trial in Optuna's artifact store.
+"""Validation forecasts, kept beside their trial or study in Optuna's artifact store.
 
-One CSV per trial (``validation.csv``: fold, date, step, actual, naive, forecast) holds what its
-score was computed from. Retraining reads it to fit the shrinkage toward naive and to calibrate
-intervals; ensemble selection reads the top trials' tables of several studies. optuna-dashboard
-lists them under each trial. The store is a folder (``runs/artifacts``) beside the storage.
+One CSV per completed trial (``validation.csv``: fold, date, step, actual, naive, forecast) holds
+what its score was computed from, and one per study holds naive's and the classical baselines'
+forecasts of the same days. Retraining reads them to fit the shrinkage toward naive and to
+calibrate intervals; ensemble selection reads the top trials' tables of several studies.
+optuna-dashboard lists them. The store is a folder (``runs/artifacts``) beside the storage.
 
 Example:
     >>> store = artifact_store(Path("runs"))  # doctest: +SKIP
@@ -26,6 +27,7 @@ from optuna.artifacts import (
 
 FILENAME = "validation.csv"
 KEY = "validation_artifact"
+BASELINES_KEY = "baselines_artifact"  # the study's naive and classical forecasts of the same days
 
 
 def artifact_store(runs_dir: Path, *, create: bool = True) -> FileSystemArtifactStore | None:
@@ -47,26 +49,36 @@ def fold_table(folds, forecasts) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def save_validation(trial: optuna.Trial, store, table: pd.DataFrame) -> str:
-    """Upload the table as the trial's artifact; its id is kept in the user attribute ``KEY``."""
+def save_table(owner, store, table: pd.DataFrame, *, key: str, filename: str) -> str:
+    """Upload ``table`` as an artifact of ``owner`` (a trial or a study); its id goes in user attribute ``key``."""
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / FILENAME
+        path = Path(tmp) / filename
         table.to_csv(path, index=False, float_format="%.6f")
-        artifact_id = upload_artifact(artifact_store=store, file_path=str(path), study_or_trial=trial,
+        artifact_id = upload_artifact(artifact_store=store, file_path=str(path), study_or_trial=owner,
                                       mimetype="text/csv")
-    trial.set_user_attr(KEY, artifact_id)
+    owner.set_user_attr(key, artifact_id)
     return artifact_id
 
 
-def validation_table(trial: optuna.trial.FrozenTrial, store) -> pd.DataFrame | None:
-    """The trial's stored validation forecasts, or None when it has none (keras-tuner trials)."""
-    artifact_id = trial.user_attrs.get(KEY)
+def load_table(user_attrs: dict, store, *, key: str) -> pd.DataFrame | None:
+    """The table whose artifact id is in ``user_attrs[key]``; None when there is none (keras-tuner
+    trials, studies made before) or the store lost it (callers recompute)."""
+    artifact_id = user_attrs.get(key)
     if artifact_id is None or store is None:
         return None
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / FILENAME
+        path = Path(tmp) / "table.csv"
         try:
             download_artifact(artifact_store=store, file_path=str(path), artifact_id=artifact_id)
-        except Exception:  # the store's folder was moved or deleted: retraining recomputes
+        except Exception:  # the store's folder was moved or deleted
             return None
         return pd.read_csv(path, parse_dates=["date"])
+
+
+def save_validation(trial: optuna.Trial, store, table: pd.DataFrame) -> str:
+    return save_table(trial, store, table, key=KEY, filename=FILENAME)
+
+
+def validation_table(trial: optuna.trial.FrozenTrial, store) -> pd.DataFrame | None:
+    """The trial's stored validation forecasts (fold, date, step, actual, naive, forecast)."""
+    return load_table(trial.user_attrs, store, key=KEY)

@@ -133,9 +133,10 @@ def require_completed(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     return done
 
 
-def new_data_for(study: optuna.Study, data: str, *, fill_gaps: bool = False, refresh: bool = False):
-    """Newer data to forecast from with a study's forecaster: the same columns, on a daily calendar."""
-    stored = DataSpec.from_dict(study.user_attrs["data"])
+def new_data_for(attrs: dict, data: str, *, fill_gaps: bool = False, refresh: bool = False):
+    """Newer data to forecast from with a study's (or ensemble's) forecaster: the same columns, on a
+    daily calendar. ``attrs`` holds the stored ``data`` spec (a study's user attributes)."""
+    stored = DataSpec.from_dict(attrs["data"])
     frame = load(data, date_col=stored.date_col, target_col=stored.target_col, fill_gaps=fill_gaps or stored.fill_gaps,
                  refresh=refresh)
     old = load(stored.data, date_col=stored.date_col, target_col=stored.target_col, fill_gaps=stored.fill_gaps)

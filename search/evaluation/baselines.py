@@ -48,6 +48,23 @@ def classical_forecast(name: str, prices: np.ndarray, blocks: list[tuple[int, np
     return np.concatenate(out).astype("float64") if out else np.empty((0, horizon))
 
 
+def classical_on_test(final, refit_every: int, horizon: int) -> dict[str, np.ndarray]:
+    """Each classical model's forecasts of the test days, refitted at the protocol's origins."""
+    import warnings
+
+    frame = final.frame
+    prices = frame["target"].to_numpy(dtype="float64")
+    blocks = [(frame.index.get_loc(seg.origin), positions(frame, seg.test.days))
+              for seg in final.segments(window=7, horizon=horizon, refit_every=refit_every)]
+    out = {}
+    for name in CLASSICAL:
+        try:
+            out[name] = classical_forecast(name, prices, blocks, horizon=horizon)
+        except Exception as err:  # a classical fit that fails is reported, not fatal
+            warnings.warn(f"{name} failed on the test split: {err}", stacklevel=2)
+    return out
+
+
 def positions(frame, days) -> np.ndarray:
     """Row positions of ``days`` (first target days of windows) in ``frame``."""
     return frame.index.get_indexer(days)

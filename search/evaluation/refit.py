@@ -24,7 +24,7 @@ import numpy as np
 import spaces
 from data import FinalData, Windows
 from search.engine.trainer import Member, group_size, predict, train_group
-from search.files import write_with
+from search.files import write_json, write_with
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def forecast_config(config: dict, final: FinalData, protocol: Protocol, *, horiz
                 pieces[seed].append(predict(r.model, r.scaler, seg.test))
             if protocol.refit_every == 0 and models_dir is not None:
                 for (_, seed), r in zip(chunk, results, strict=True):
-                    write_with(models_dir / f"{label}-seed{seed}.keras", r.model.save)
+                    save_model(models_dir / f"{label}-seed{seed}.keras", r.model, r.scaler)
             if protocol.refit_every:
                 keras.backend.clear_session()
     else:
@@ -103,6 +103,22 @@ def forecast_config(config: dict, final: FinalData, protocol: Protocol, *, horiz
         out.spread = _members(first_results[0], test)
     keras.backend.clear_session()
     return out
+
+
+def save_model(path: Path, model, scaler) -> None:
+    """The model (``.keras``) and, beside it, the scaler its inputs and forecasts go through."""
+    write_with(path, model.save)
+    write_json(path.with_suffix(".scaler.json"), scaler.to_dict())
+
+
+def load_model(path: Path):
+    """A saved model and its scaler, ready for :func:`~search.engine.trainer.predict`."""
+    import json
+
+    from data import Scaler
+
+    scaler = Scaler(**json.loads(Path(path).with_suffix(".scaler.json").read_text()))
+    return keras.models.load_model(path), scaler
 
 
 def _members(r, test: Windows) -> np.ndarray:

@@ -11,9 +11,6 @@ Writes ``runs/<study>/retrain.json``, ``predictions/*.csv`` and ``models/*.keras
 
 from __future__ import annotations
 
-import shutil
-import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -21,11 +18,10 @@ import optuna
 import pandas as pd
 from scipy import stats
 
-from data import FinalData
 from search.engine.storage import RUNS
 from search.engine.study import final_data_of, require_completed
 from search.evaluation import verdict
-from search.evaluation.baselines import CLASSICAL, classical_forecast, positions
+from search.evaluation.baselines import classical_on_test
 from search.evaluation.intervals import LEVELS, conformal_bands, coverage, seed_band
 from search.evaluation.metrics import evaluate
 from search.evaluation.recommend import choose, shrink
@@ -35,7 +31,7 @@ from search.evaluation.seed_figures import published_for, seed_split
 from search.evaluation.stress import stress_test
 from search.evaluation.validation import validation_candidates
 from search.files import write_with
-from search.results import run_dir, write_retrain
+from search.results import new_work_dir, publish, run_dir
 
 METRICS = ("mae", "mse", "rmse", "mape", "mase", "mase_insample")
 
@@ -51,20 +47,6 @@ def top_trials(study: optuna.Study, k: int) -> list[optuna.trial.FrozenTrial]:
     return out[:k]
 
 
-def _classical(final: FinalData, protocol: Protocol, horizon: int) -> dict[str, np.ndarray]:
-    frame = final.frame
-    prices = frame["target"].to_numpy(dtype="float64")
-    blocks = [(frame.index.get_loc(seg.origin), positions(frame, seg.test.days))
-              for seg in final.segments(window=7, horizon=horizon, refit_every=protocol.refit_every)]
-    out = {}
-    for name in CLASSICAL:
-        try:
-            out[name] = classical_forecast(name, prices, blocks, horizon=horizon)
-        except Exception as err:  # a classical fit that fails is reported, not fatal
-            warnings.warn(f"{name} failed on the test split: {err}", stacklevel=2)
-    return out
-
-
 def _seed_rows(fc: ConfigForecast, seeds: list[int], fit_series, out: Path) -> list[dict]:
     return [{"seed": s, "model": str(m.relative_to(out)), **evaluate(fc.test.Y, p, fit_series)}
             for s, p, m in zip(seeds, fc.per_seed, fc.models, strict=True)]
@@ -78,7 +60,7 @@ def retrain_study(study: optuna.Study, *, top: int = 3, seeds: int = 3, refit_ev
     out, seed_list = run_dir(study.study_name, runs_dir), list(range(seeds))
     # Everything goes to a fresh folder that retrain.json points to once it is complete: an
     # interrupted retrain leaves the earlier results, and the files they name, as they were.
-    work = out / time.strftime("retrain-%Y%m%d-%H%M%S")
+    work = new_work_dir(study.study_name, runs_dir)
     names = {t.number: f"trial {t.number}" for t in trials}
     candidates, val_table = validation_candidates(study, trials, final, store, names=names)
     write_with(work / "predictions" / "validation.csv",
@@ -89,7 +71,7 @@ def retrain_study(study: optuna.Study, *, top: int = 3, seeds: int = 3, refit_ev
     protocols = [Protocol()] + ([Protocol(refit_every, warm)] if refit_every else [])
     retrained, results, static = [], [], {}
     for protocol in protocols:
-        columns = {"naive": test.naive, **_classical(final, protocol, horizon)}
+        columns = {"naive": test.naive, **classical_on_test(final, protocol.refit_every, horizon)}
         for rank, trial in enumerate(trials, start=1):
             config = trial.user_attrs["config"]
             epochs = max(int(trial.user_attrs.get("best_epoch", config["epochs"])), 1)
@@ -137,10 +119,7 @@ def retrain_study(study: optuna.Study, *, top: int = 3, seeds: int = 3, refit_ev
                   until=attrs["data"].get("until")):
         summary["seed_published"] = published_for(family)
     summary["verdict"] = verdict_sentence(summary)
-    write_retrain(summary, runs_dir)
-    for old in out.glob("retrain-*"):  # earlier results, now replaced
-        if old != work and old.is_dir():
-            shutil.rmtree(old, ignore_errors=True)
+    publish(summary, work, runs_dir)
     return summary
 
 

@@ -75,9 +75,26 @@ def recommended_path(summary: dict, frame: pd.DataFrame, days: int) -> tuple[np.
     return path, method
 
 
+def member_path(member: dict, frame: pd.DataFrame, *, horizon: int, days: int) -> np.ndarray:
+    """One ensemble member's path: naive, a classical model, or a configuration refitted on ``frame``."""
+    if member["kind"] == "naive":
+        return np.full(days, float(frame["target"].iloc[-1]))
+    if member["kind"] == "classical":
+        from search.evaluation.baselines import fit_classical
+
+        return np.asarray(fit_classical(member["name"], frame["target"].to_numpy(dtype="float64")).predict(h=days)["mean"])
+    return config_path(member["config"], frame, horizon=horizon, epochs=member["epochs"], days=days)
+
+
+def ensemble_path(summary: dict, frame: pd.DataFrame, days: int) -> tuple[np.ndarray, str]:
+    paths = [m["weight"] * member_path(m, frame, horizon=summary["horizon"], days=days) for m in summary["members"]]
+    return np.sum(paths, axis=0), f"ensemble of {len(paths)} member(s), each refitted on all days"
+
+
 def future_forecast(summary: dict, frame: pd.DataFrame, days: int) -> pd.DataFrame:
     horizon = summary["horizon"]
-    values, method = recommended_path(summary, frame, days)
+    make = ensemble_path if summary["recommendation"]["kind"] == "ensemble" else recommended_path
+    values, method = make(summary, frame, days)
     dates = pd.date_range(frame.index[-1] + pd.Timedelta(days=1), periods=days, freq="D")
     out = pd.DataFrame({"date": dates.date, "forecast": values})
     for level in summary["intervals"]["levels"]:
@@ -92,16 +109,31 @@ def future_forecast(summary: dict, frame: pd.DataFrame, days: int) -> pd.DataFra
 def forecast_study(study, *, days: int = 14, runs_dir: Path = RUNS, frame: pd.DataFrame | None = None):
     """Forecast past the study's data (or ``frame``); write forecast.csv/json and forecast.html."""
     from search.engine.study import final_data_of
+
+    return forecast_summary(read_retrain(study.study_name, runs_dir), frame if frame is not None else
+                            final_data_of(study).frame, days=days, runs_dir=runs_dir)
+
+
+def forecast_ensemble(name: str, *, days: int = 14, runs_dir: Path = RUNS, frame: pd.DataFrame | None = None):
+    """Forecast past the ensemble's data (or ``frame``) with its members and weights."""
+    from search.engine.study import DataSpec
+
+    summary = read_retrain(name, runs_dir)
+    if frame is None:
+        frame = DataSpec.from_dict(summary["data"]).final_data(summary["horizon"], sha256=summary["sha256"]).frame
+    return forecast_summary(summary, frame, days=days, runs_dir=runs_dir)
+
+
+def forecast_summary(summary: dict, frame: pd.DataFrame, *, days: int, runs_dir: Path):
     from search.reporting.figures import forecast_figure
 
-    summary = read_retrain(study.study_name, runs_dir)
-    frame = frame if frame is not None else final_data_of(study).frame
     out = future_forecast(summary, frame, days)
-    where = run_dir(study.study_name, runs_dir)
+    name = summary["study"]
+    where = run_dir(name, runs_dir)
     write_with(where / "forecast.csv", lambda p: out.to_csv(p, index=False, float_format="%.4f"))
     meta = {"method": out.attrs["method"], "forecaster": summary["recommendation"]["name"], "days": days,
             "last_day": str(frame.index[-1].date()), "interval_growth": "sqrt(recursive passes)"}
     write_json(where / "forecast.json", meta)
-    chart = Path(runs_dir) / "reports" / study.study_name / "forecast.html"
+    chart = Path(runs_dir) / "reports" / name / "forecast.html"
     write_with(chart, lambda p: forecast_figure(frame, out, meta).write_html(p, include_plotlyjs=True))
     return out, chart

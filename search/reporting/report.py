@@ -163,8 +163,48 @@ def write_study_report(study: optuna.Study, runs_dir: Path = RUNS) -> Path:
     return out
 
 
+def ensemble_markdown(summary: dict) -> str:
+    rec = summary["recommendation"]
+    how = "cross-fitted: each fold forecast by the ensemble selected on the other folds" if rec["cross_fitted"] \
+        else "selected on these same days (one fold), so it flatters the ensemble"
+    parts = [f"# {summary['study']}: ensemble across {', '.join(summary['studies'])}", "",
+             f"**{summary['verdict']}**", "", "## Members, selected greedily on the validation days", "",
+             f"Greedy selection with replacement over the top {summary['top']} trials of each study, naive and the "
+             f"classical baselines, at most {summary['size']} picks. Ensemble validation MAE {rec['val_rel_mae']:.4f} "
+             f"× naive's ({how}; {rec['val_rel_mae_selected_on']:.4f} on the days it was selected on).", "",
+             "| member | kind | weight | validation rel. MAE |", "|---|---|---|---|"]
+    scores = {c["name"]: c["val_rel_mae"] for c in summary["validation"]["candidates"]}
+    parts += [f"| {m['name']} | {m['kind']} | {m['weight']:.2f} | {scores[m['name']]:.4f} |" for m in summary["members"]]
+    for protocol in summary["protocols"]:
+        parts += ["", f"## Test split, {protocol['label']}", "",
+                  f"{summary['n_test']} days, {summary['test_first_day']} .. {summary['test_last_day']}; members "
+                  f"retrained with {summary['seeds']} seeds.", "", protocol_markdown(summary, protocol)]
+    return "\n".join(parts) + "\n"
+
+
+def write_ensemble_report(summary: dict, runs_dir: Path = RUNS) -> Path:
+    out = Path(runs_dir) / "reports" / summary["study"]
+    md = ensemble_markdown(summary)
+    sections = []
+    for protocol in summary["protocols"]:
+        table = figures.steps(read_table(summary["study"], protocol["table"], runs_dir))
+        if protocol is summary["protocols"][0]:
+            sections.append(figures.test_period_figure(table, summary["study"]))
+        sections.append(figures.cumulative_figure(table, [r["name"] for r in protocol["rows"] if r["name"] != "naive"],
+                                                  protocol["label"]))
+    body = "\n".join(pio.to_html(f, full_html=False, include_plotlyjs=i == 0) for i, f in enumerate(sections))
+    write_text(out / "report.md", md)
+    write_text(out / "report.html", page(f"BitPredict Search — {summary['study']}", render_markdown(md), body))
+    return out
+
+
+def ensembles(runs_dir: Path = RUNS) -> list[str]:
+    return sorted(p.parent.name for p in Path(runs_dir).glob("*/ensemble.json"))
+
+
 def write_all(storage, runs_dir: Path = RUNS) -> tuple[Path, list[str]]:
-    """Every study's report that can be written, then the leaderboard; returns what was skipped and why."""
+    """Every study's and ensemble's report that can be written, then the leaderboard; returns what
+    was skipped and why."""
     summaries, skipped = [], []
     for name in optuna.get_all_study_names(storage):
         try:
@@ -172,9 +212,15 @@ def write_all(storage, runs_dir: Path = RUNS) -> tuple[Path, list[str]]:
             summaries.append(read_retrain(name, runs_dir))
         except SearchError as err:
             skipped.append(f"{name}: {err}")
+    for name in ensembles(runs_dir):
+        try:
+            summaries.append(read_retrain(name, runs_dir))
+            write_ensemble_report(summaries[-1], runs_dir)
+        except SearchError as err:
+            skipped.append(f"{name}: {err}")
     text = "\n".join(["# Leaderboard across studies", "",
-                      "Each study's recommended forecaster, chosen on validation and listed in validation order, "
-                      "with its test scores (static fit) beside it.", "", leaderboard_markdown(summaries)]) + "\n"
+                      "Each study's recommended forecaster and each ensemble, chosen on validation and listed in "
+                      "validation order, with its test scores (static fit) beside it.", "", leaderboard_markdown(summaries)]) + "\n"
     if skipped:
         text += "\nSkipped:\n\n" + "\n".join(f"- {s}" for s in skipped) + "\n"
     out = Path(runs_dir) / "reports"

@@ -60,6 +60,7 @@ def search_family(family: str, args) -> dict | None:
     limit = final.plan.max_window(final.frame, horizon=spec.horizon)
     name = args.study or default_study_name(family, final, spec.horizon)
     study = open_study(name, args.storage, spec, data_spec, final, seed=args.seed, heartbeat=args.heartbeat)
+    _store_baselines(study, final, spec.horizon)
     max_window = limit if limit < window.high else None
     if max_window:
         print(f"note: windows limited to {window.low}..{max_window} days: longer ones leave the first fold too "
@@ -74,6 +75,17 @@ def search_family(family: str, args) -> dict | None:
         else:
             run_trials(study, spec, final, args, max_window=max_window)
     return finish(study, args)
+
+
+def _store_baselines(study, final, horizon: int) -> None:
+    """Naive's and the classical models' validation forecasts, once per study (ensembles read them)."""
+    from search.engine.artifacts import BASELINES_KEY, artifact_store, save_table
+    from search.engine.storage import RUNS
+    from search.evaluation.validation import baseline_table
+
+    if BASELINES_KEY not in study.user_attrs:
+        save_table(study, artifact_store(RUNS), baseline_table(final, horizon), key=BASELINES_KEY,
+                   filename="baselines-validation.csv")
 
 
 def run_trials(study, spec, final, args, *, max_window=None, worker: int | None = None) -> None:
