@@ -35,7 +35,8 @@ def build_parser() -> cli.Parser:
     p.add_argument("--sampler", help="engines: Optuna sampler (default: the dense study's)")
     p.add_argument("--folds", type=pos, default=3, help="folds and eras: walk-forward folds (default 3)")
     p.add_argument("--folds-family", default="lstm", choices=FAMILIES, help="folds: the family (default lstm)")
-    p.add_argument("--eras-family", default="dense", choices=FAMILIES, help="eras: the family (default dense)")
+    p.add_argument("--eras-families", nargs="+", default=["dense", "conv1d"], choices=FAMILIES,
+                   help="eras: the families; the first is compared with today's protocol (default dense conv1d)")
     p.add_argument("--refit-every", type=cli.at_least(0), default=30, help="eras: rolling refit (default 30 days)")
     p.add_argument("--until", nargs="+", help="eras: the cut dates (default 2018-06-30 2019-11-09 2021-05-18)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -75,7 +76,7 @@ def main(argv=None) -> int:
     if "folds" in parts:
         results["folds"] = search.bench_folds(args.data, args.folds_family, args.trials, args.folds)
     if "eras" in parts:
-        results["eras"] = eras.bench_eras(args.data, args.eras_family, args.trials, args.folds, args.refit_every,
+        results["eras"] = eras.bench_eras(args.data, args.eras_families, args.trials, args.folds, args.refit_every,
                                           tuple(args.until) if args.until else eras.ERAS)
     print(json.dumps(results, indent=2) if args.json else table(results))
     return 0

@@ -1,16 +1,23 @@
 """The evidence table: several eras of the data, today's protocol against the walk-forward one.
 
-For each era (the data cut ``--until`` a date; test = its last 20% of windows, the seed's split),
-two studies of one family with the same trial budget: one validation fold and the best
-configuration by validation (today's protocol), and K walk-forward folds with the recommendation
-chosen on validation among configurations, naive, classical models and shrinkage. Both are scored
-on the same test days, beside naive and AutoETS, with DM p-values and Model Confidence Set
-membership (static fit, and the rolling refit when ``refit_every`` > 0).
+For each era (the data cut ``--until`` a date; test = its last 20% of windows, the seed's split):
+
+- today's protocol: one study with a single validation fold, and its best configuration by
+  validation, retrained (what round one shipped);
+- the walk-forward protocol: the same family with K folds, and the forecaster it recommends on
+  validation among configurations, naive, the classical models and shrinkage;
+- an ensemble selected on validation over that study, a second family's study, naive and the
+  classical models.
+
+Every forecaster is scored on the same test days, one table per protocol: relative MAE, the
+Diebold–Mariano p-value against naive, and membership in one Model Confidence Set over the five
+forecasters shown (naive, AutoETS, today's, the recommendation, the ensemble).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from pathlib import Path
 
@@ -19,57 +26,71 @@ from search.bench.common import progress
 ERAS = ("2018-06-30", "2019-11-09", "2021-05-18")
 
 
-def _study(tmp: Path, family: str, until: str, folds: int, trials: int, refit_every: int, data: str) -> dict:
-    import os
-
-    from search import run
-
-    name = f"{family}-{until}-k{folds}"
+def _run(tmp: Path, module, argv: list[str]) -> None:
     old = os.getcwd()
-    os.chdir(tmp)  # runs/ of each era stays in the temporary folder
+    os.chdir(tmp)  # each era's runs/ stays in its temporary folder
     try:
-        run.main(["--family", family, "--trials", str(trials), "--data", data, "--until", until, "--folds",
-                  str(folds), "--study", name, "--refit-every", str(refit_every), "--no-report"])
+        assert module.main(argv) == 0
     finally:
         os.chdir(old)
+
+
+def _summary(tmp: Path, name: str) -> dict:
     return json.loads((tmp / "runs" / name / "retrain.json").read_text())
 
 
-def _row(summary: dict, protocol: int, name: str) -> dict:
-    p = summary["protocols"][protocol]
-    r = next(r for r in p["rows"] if r["name"] == name)
-    return {"name": name, "rel_mae": r["rel_mae"], "dm_p": r["dm_p"], "in_mcs": r["in_mcs"],
-            "val_rel_mae": r.get("val_rel_mae")}
+def one_era(tmp: Path, until: str, *, families, trials: int, folds: int, refit_every: int, data: str) -> dict:
+    import pandas as pd
+
+    from search import ensemble, run
+    from search.evaluation.scoring import score_table
+
+    common = ["--trials", str(trials), "--data", data, "--until", until, "--refit-every", str(refit_every),
+              "--no-report"]
+    first = families[0]
+    _run(tmp, run, ["--family", first, "--folds", "1", "--study", f"{first}-k1", *common])
+    for family in families:
+        _run(tmp, run, ["--family", family, "--folds", str(folds), "--study", f"{family}-k{folds}", *common])
+    _run(tmp, ensemble, ["--studies", ",".join(f"{f}-k{folds}" for f in families), "--name", "ens",
+                         "--refit-every", str(refit_every)])
+    today, walk, ens = (_summary(tmp, n) for n in (f"{first}-k1", f"{first}-k{folds}", "ens"))
+    picks = {"naive": (walk, "naive"), "AutoETS": (walk, "AutoETS"),
+             "today": (today, today["retrained"][0]["name"]),
+             "recommended": (walk, walk["recommendation"]["name"]), "ensemble": (ens, "ens")}
+    era = {"until": until, "test": f"{walk['test_first_day']} .. {walk['test_last_day']}", "n_test": walk["n_test"],
+           "names": {k: name for k, (_, name) in picks.items()}, "protocols": []}
+    for k, protocol in enumerate(walk["protocols"]):
+        tables = {id(s): pd.read_csv(tmp / "runs" / s["study"] / s["protocols"][k]["table"]) for s in (today, walk, ens)}
+        base = tables[id(walk)]
+        frame = base[["date", "step", "actual"]].copy()
+        for key, (summary, name) in picks.items():
+            frame[key] = tables[id(summary)][name].to_numpy()
+        scored = score_table(frame, horizon=walk["horizon"], fit_series=[1.0, 2.0])
+        era["protocols"].append({"label": protocol["label"], "rows": {
+            r["name"]: {k: r[k] for k in ("rel_mae", "dm_p", "in_mcs")} for r in scored["rows"]}})
+    return era
 
 
-def bench_eras(data: str, family: str, trials: int, folds: int, refit_every: int, eras=ERAS) -> dict:
-    out = {"family": family, "trials": trials, "folds": folds, "refit_every": refit_every, "eras": []}
-    with tempfile.TemporaryDirectory() as tmp:
-        for until in eras:
-            single = _study(Path(tmp), family, until, 1, trials, refit_every, data)
-            walk = _study(Path(tmp), family, until, folds, trials, refit_every, data)
-            era = {"until": until, "test": f"{walk['test_first_day']} .. {walk['test_last_day']}",
-                   "n_test": walk["n_test"], "protocols": []}
-            for k, protocol in enumerate(walk["protocols"]):
-                era["protocols"].append({
-                    "label": protocol["label"],
-                    "naive": _row(walk, k, "naive"), "AutoETS": _row(walk, k, "AutoETS"),
-                    "today": _row(single, k, single["retrained"][0]["name"]),
-                    "recommended": _row(walk, k, walk["recommendation"]["name"]),
-                })
-            out["eras"].append(era)
-            progress(f"eras: {era}")
+def bench_eras(data: str, families, trials: int, folds: int, refit_every: int, eras=ERAS) -> dict:
+    data = str(Path(data).resolve()) if Path(data).is_file() else data  # each era runs in its own folder
+    out = {"families": list(families), "trials": trials, "folds": folds, "refit_every": refit_every, "eras": []}
+    for until in eras:
+        with tempfile.TemporaryDirectory() as tmp:
+            out["eras"].append(one_era(Path(tmp), until, families=families, trials=trials, folds=folds,
+                                       refit_every=refit_every, data=data))
+        progress(f"eras: {out['eras'][-1]}")
     return out
 
 
 def markdown(result: dict) -> str:
-    lines = ["| era (test days) | protocol | forecaster | rel. MAE | DM p | in 90% MCS |", "|---|---|---|---|---|---|"]
+    lines = ["| test days | protocol | forecaster | rel. MAE | DM p | in 90% MCS |", "|---|---|---|---|---|---|"]
+    labels = {"naive": "naive", "AutoETS": "AutoETS", "today": "today's protocol", "recommended": "recommendation",
+              "ensemble": "ensemble"}
     for era in result["eras"]:
         for p in era["protocols"]:
-            for key, label in (("naive", "naive"), ("AutoETS", "AutoETS"),
-                               ("today", f"today's protocol ({p['today']['name']})"),
-                               ("recommended", f"recommended ({p['recommended']['name']})")):
-                r = p[key]
-                lines.append(f"| {era['test']} | {p['label']} | {label} | {r['rel_mae']:.4f} | {r['dm_p']:.3g} | "
+            for key, label in labels.items():
+                r = p["rows"][key]
+                who = f"{label} ({era['names'][key]})" if key in ("today", "recommended") else label
+                lines.append(f"| {era['test']} | {p['label']} | {who} | {r['rel_mae']:.4f} | {r['dm_p']:.3g} | "
                              f"{'yes' if r['in_mcs'] else 'no'} |")
     return "\n".join(lines)

@@ -5,9 +5,9 @@ The score is the validation MAE relative to naive, pooled over every validation 
 the test split reports too (one MAE over all its days), and a fold of calm prices should not weigh
 as much as a fold of wild ones when the user pays for errors in dollars. Below 1 beats naive.
 
-The folds of a trial train side by side in one group (:func:`~search.engine.trainer.train_group`),
-and every ``eval_every`` epochs the trial reports the pooled score of each fold's best forecast so
-far, so the pruner can stop a weak trial after its first rung instead of paying for every fold.
+A trial trains its most recent fold first and reports that fold's score every ``eval_every``
+epochs, so the pruner can stop a weak trial on one fold instead of paying for all K; a trial that
+survives trains its earlier folds side by side in one group (:func:`~search.engine.trainer.train_group`).
 
 It is constructed from a :class:`~data.SearchData`, which holds only the rows before the first
 test day: no trial can see the test split.
@@ -71,13 +71,20 @@ class Objective:
     def evaluate(self, config: dict, *, seed: int, epochs: int | None = None,
                  report=None) -> tuple[float, dict, pd.DataFrame]:
         """Train ``config`` on every fold; return the pooled score, the facts a trial records, and
-        the table of validation forecasts behind the score."""
+        the table of validation forecasts behind the score.
+
+        The most recent fold trains first, alone, and ``report(epoch, its score)`` lets the pruner
+        stop a weak trial there; only a trial that survives pays for the earlier folds, which then
+        train side by side as one group."""
         folds = self.folds(config)
-        members = [Member(f.train, f.val, seed=seed) for f in folds]
+        options = {"epochs": epochs or self.spec.epochs, "patience": self.spec.patience,
+                   "eval_every": self.spec.eval_every}
+        last = folds[-1]
         watch = None if report is None else (
-            lambda epoch, results: report(epoch, fold_score(folds, [r.val_forecast for r in results])))
-        results = train_group(config, members, epochs=epochs or self.spec.epochs, patience=self.spec.patience,
-                              eval_every=self.spec.eval_every, report=watch)
+            lambda epoch, results: report(epoch, fold_score([last], [results[0].val_forecast])))
+        results = train_group(config, [Member(last.train, last.val, seed=seed)], report=watch, **options)
+        if len(folds) > 1:
+            results = train_group(config, [Member(f.train, f.val, seed=seed) for f in folds[:-1]], **options) + results
         value = fold_score(folds, [r.val_forecast for r in results])
         if not math.isfinite(value):
             raise TrainingDiverged("no finite validation score")
