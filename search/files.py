@@ -49,5 +49,10 @@ def write_text(path: Path, text: str) -> None:
         tmp.write_text(text)
 
 
+def write_csv(path: Path, frame, *, digits: int = 6) -> None:
+    """A table of forecasts (a pandas DataFrame), without its index."""
+    write_with(path, lambda tmp: frame.to_csv(tmp, index=False, float_format=f"%.{digits}f"))
+
+
 def write_json(path: Path, data) -> None:
     write_text(path, json.dumps(data, indent=2) + "\n")

@@ -66,7 +66,7 @@ def search_family(family: str, args) -> dict | None:
         print(f"note: windows limited to {window.low}..{max_window} days: longer ones leave the first fold too "
               "little to train on", flush=True)
     if args.workers > 1:
-        _run_workers(name, spec, data_spec, args)
+        _run_workers(name, spec, data_spec, args, max_window)
         study = open_study(name, args.storage, spec, data_spec, final, seed=None, heartbeat=args.heartbeat)
     else:
         cli.load_tensorflow(args.verbose, threads=args.threads)
@@ -126,7 +126,7 @@ def run_trials(study, spec, final, args, *, max_window=None, worker: int | None 
         print(f"{prefix}{summary_line(study)}; {time.perf_counter() - started:.0f}s", flush=True)
 
 
-def _worker(name: str, spec, data_spec, args, worker: int, threads: int) -> None:
+def _worker(name: str, spec, data_spec, args, worker: int, threads: int, max_window) -> None:
     """One worker process: its share of the trials, on the shared study (a function, not a command line)."""
     from search.engine.study import open_study
 
@@ -136,19 +136,20 @@ def _worker(name: str, spec, data_spec, args, worker: int, threads: int) -> None
     study = open_study(name, args.storage, spec, data_spec, final, seed=args.seed + 1000 * worker,
                        heartbeat=args.heartbeat)
     try:
-        run_trials(study, spec, final, args, worker=worker)
+        run_trials(study, spec, final, args, max_window=max_window, worker=worker)
     except KeyboardInterrupt:
         sys.exit(130)
 
 
-def _run_workers(name: str, spec, data_spec, args) -> None:
+def _run_workers(name: str, spec, data_spec, args, max_window) -> None:
     from dataclasses import replace
 
     threads = args.threads or max(1, (os.cpu_count() or 1) // args.workers)
     shares = [spec.trials // args.workers + (i < spec.trials % args.workers) for i in range(args.workers)]
     print(f"{args.workers} workers x {threads} TensorFlow thread(s): {shares} trials", flush=True)
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: TensorFlow is not fork-safe
-    procs = [context.Process(target=_worker, args=(name, replace(spec, trials=n), data_spec, args, i, threads))
+    procs = [context.Process(target=_worker,
+                             args=(name, replace(spec, trials=n), data_spec, args, i, threads, max_window))
              for i, n in enumerate(shares) if n]
     for p in procs:
         p.start()

@@ -146,3 +146,15 @@ def test_masking_tricky_urls():
     assert redact("postgresql://u:pa/ss@host/db") == "postgresql://u:***@host/db"
     assert redact("postgresql://u@host/db") == "postgresql://u@host/db"
     assert redact("sqlite:///runs/optuna.db") == "sqlite:///runs/optuna.db"
+
+
+def test_the_seeds_published_figures_belong_to_the_seeds_split_only():
+    from data import DATASETS
+    from search.evaluation.seed_figures import seed_split
+
+    btc = DATASETS["btc"].sha256
+    assert seed_split(sha256=btc, test_start="2019-11-10", horizon=1, until=None)
+    assert not seed_split(sha256="0" * 64, test_start="2019-11-10", horizon=1, until=None)  # another file
+    assert not seed_split(sha256=btc, test_start="2020-01-01", horizon=1, until=None)  # another test size
+    assert not seed_split(sha256=btc, test_start="2019-11-10", horizon=7, until=None)
+    assert not seed_split(sha256=btc, test_start="2019-11-10", horizon=1, until="2021-01-01")

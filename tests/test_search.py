@@ -279,3 +279,36 @@ def test_ctrl_c_marks_the_running_trial_and_keeps_the_study(tmp_path, btc_short)
     states = [t.state.name for t in trials_of(tmp_path, "stop")]
     assert "RUNNING" not in states and states[-1] == "FAIL"
     assert states.count("COMPLETE") >= 1  # earlier work is kept
+
+
+def test_out_of_memory_fails_the_trial_and_the_study_goes_on(tmp_path, btc_short, monkeypatch):
+    import tensorflow as tf
+
+    from search.engine import trainer
+
+    real = trainer._train_group
+    calls = []
+
+    def sometimes_oom(config, members, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:  # the second trial's first group does not fit on the device
+            raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor with shape[1024,512]")
+        return real(config, members, *args, **kwargs)
+
+    monkeypatch.setattr(trainer, "_train_group", sometimes_oom)
+    run.main(["--family", "dense", "--trials", "3", "--data", str(btc_short), "--storage", storage_url(tmp_path),
+              "--study", "oom", "--epochs", "2", "--eval-every", "1", "--no-retrain", "--test-size", "30",
+              "--val-size", "30", "--folds", "1"])
+    states = [t.state.name for t in trials_of(tmp_path, "oom")]
+    assert states == ["COMPLETE", "FAIL", "COMPLETE"]
+    assert trials_of(tmp_path, "oom")[1].user_attrs["fail_reason"].startswith("out of memory with 1 member(s): OOM")
+
+
+def test_the_same_seed_gives_the_same_study(tmp_path, btc_short):
+    values = []
+    for name in ("a", "b"):
+        run.main(["--family", "dense", "--trials", "3", "--data", str(btc_short), "--storage", storage_url(tmp_path),
+                  "--study", name, "--epochs", "4", "--eval-every", "2", "--no-retrain", "--test-size", "30",
+                  "--val-size", "30", "--seed", "7", "--sampler", "random"])
+        values.append([(t.params, t.value) for t in trials_of(tmp_path, name)])
+    assert values[0] == values[1]

@@ -11,6 +11,7 @@ Parts:
   member's validation MASE both ways);
 - ``retrain``: the static retrain of 3 configurations x 3 seeds end to end, seeds as one group vs
   one model at a time;
+- ``warm``: rolling refits from scratch vs warm-started, time and test score, beside the static fit;
 - ``pruning``: the declared pruner vs none on the same trials and seeds;
 - ``memory``: RSS after 10 and 200 small trials;
 - ``workers``: trials/min with 1 and 2 processes on one journal study;

@@ -126,3 +126,31 @@ def bench_retrain(search_final, families, seeds: int, configs: int) -> dict:
         out["runs"].append({"family": family, **times, "ratio": times["one_by_one_s"] / times["batched_s"]})
         progress(f"retrain: {out['runs'][-1]}")
     return out
+
+
+def bench_warm(final, families, seeds: int, configs: int, refit_every: int) -> dict:
+    """Rolling refits every ``refit_every`` days, from scratch vs warm-started from the previous
+    origin's weights: wall time and test MAE relative to naive (seed-mean), beside the static fit."""
+    import keras
+
+    from search.bench.trainer import configs as sample
+    from search.engine.trainer import freeze_long_lived_objects
+    from search.evaluation import refit
+    from search.evaluation.metrics import rel_mae
+
+    out = {"refit_every": refit_every, "seeds": seeds, "runs": []}
+    freeze_long_lived_objects()
+    for family in families:
+        for k, config in enumerate(sample(family, configs)):
+            config = {**config, "epochs": 60}
+            row = {"family": family, "config": k}
+            for key, protocol in (("static", refit.Protocol()), ("scratch", refit.Protocol(refit_every)),
+                                  ("warm", refit.Protocol(refit_every, warm=True))):
+                start = time.perf_counter()
+                fc = refit.forecast_config(config, final, protocol, horizon=1, epochs=60, seeds=list(range(seeds)))
+                row[f"{key}_s"] = time.perf_counter() - start
+                row[f"{key}_rel_mae"] = rel_mae(fc.test.Y, fc.mean, fc.test.naive)
+                keras.backend.clear_session()
+            out["runs"].append(row)
+            progress(f"warm: {row}")
+    return out

@@ -7,7 +7,7 @@ import json
 from search import cli
 from search.bench.report import table
 
-PARTS = ("trainer", "batched", "retrain", "pruning", "memory", "workers", "engines", "folds", "eras")
+PARTS = ("trainer", "batched", "retrain", "warm", "pruning", "memory", "workers", "engines", "folds", "eras")
 DEFAULT = ("trainer", "batched", "retrain", "pruning", "memory", "workers", "engines")
 
 
@@ -65,6 +65,11 @@ def main(argv=None) -> int:
 
         final = DataSpec(data=args.data, folds=args.folds).final_data(1)
         results["retrain"] = batched.bench_retrain(final, families, 3, 3)
+    if "warm" in parts:
+        from search.engine.study import DataSpec
+
+        final = DataSpec(data=args.data, folds=args.folds).final_data(1)
+        results["warm"] = batched.bench_warm(final, families, 3, args.configs, args.refit_every)
     if "pruning" in parts:
         results["pruning"] = search.bench_pruning(data, args.trials, args.pruning_epochs, args.pruning_seeds)
     if "memory" in parts:

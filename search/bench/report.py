@@ -23,6 +23,13 @@ def table(results: dict) -> str:
             lines.append(f"retrain    {r['family']:7s} {results['retrain']['configs']} configurations x "
                          f"{results['retrain']['seeds']} seeds: one by one {r['one_by_one_s']:.1f}s, seeds as a group "
                          f"{r['batched_s']:.1f}s = {r['ratio']:.2f}x")
+    if "warm" in results:
+        w = results["warm"]
+        for r in w["runs"]:
+            lines.append(f"warm       {r['family']:7s} config {r['config']}: static {r['static_s']:.1f}s rel. MAE "
+                         f"{r['static_rel_mae']:.4f}; refit every {w['refit_every']} days from scratch "
+                         f"{r['scratch_s']:.1f}s {r['scratch_rel_mae']:.4f}; warm {r['warm_s']:.1f}s "
+                         f"{r['warm_rel_mae']:.4f}")
     if "pruning" in results:
         p = results["pruning"]
         lines.append(f"pruning    epochs {p['epochs_pruned']} ({p['pruner']}) vs {p['epochs_unpruned']} (none) = "

@@ -30,7 +30,7 @@ from search.evaluation.ensemble import SIZE, combine, cross_fitted, greedy_weigh
 from search.evaluation.intervals import conformal_bands, coverage
 from search.evaluation.metrics import evaluate, pooled_rel_mae
 from search.evaluation.refit import Protocol, forecast_config
-from search.evaluation.scoring import score_table
+from search.evaluation.scoring import score_protocol
 from search.evaluation.validation import (
     baselines_of,
     columns_of,
@@ -38,7 +38,7 @@ from search.evaluation.validation import (
     trial_forecasts,
     wide_table,
 )
-from search.files import write_json, write_with
+from search.files import write_csv, write_json
 from search.results import new_work_dir, publish, run_dir
 
 KEYS = ("sha256", "horizon", "split")
@@ -103,7 +103,7 @@ def build_ensemble(studies, *, name: str, top: int = 5, size: int = SIZE, seeds:
     out = run_dir(name, runs_dir)
     work = new_work_dir(name, runs_dir)
     val_table = wide_table(folds, {**forecasts, name: honest or selected_on})
-    write_with(work / "predictions" / "validation.csv", lambda p: val_table.to_csv(p, index=False, float_format="%.6f"))
+    write_csv(work / "predictions" / "validation.csv", val_table)
     members = [dict(origin[n], weight=w) for n, w in weights.items()]
     test = final.test(window=7, horizon=horizon)
     results = []
@@ -118,16 +118,10 @@ def build_ensemble(studies, *, name: str, top: int = 5, size: int = SIZE, seeds:
             if protocol.refit_every == 0:
                 member["models"] = [str(m.relative_to(out)) for m in fc.models]
         columns[name] = combine(weights, columns)
-        table = pd.DataFrame({**test.long_index(), "actual": test.Y.ravel(),
-                              **{n: np.asarray(v).ravel() for n, v in columns.items()}})
-        csv = f"{work.name}/predictions/{protocol.key}.csv"
-        write_with(out / csv, lambda p, t=table: t.to_csv(p, index=False, float_format="%.6f"))
-        scored = score_table(table, horizon=horizon, fit_series=final.fit_series())
-        for row in scored["rows"]:
-            row["kind"] = "ensemble" if row["name"] == name else origin[row["name"]]["kind"]
-            row["val_rel_mae"] = ensemble_val if row["name"] == name else scores[row["name"]]
-        results.append({"key": protocol.key, "label": protocol.label, "refit_every": protocol.refit_every,
-                        "warm": protocol.warm, "table": csv, **scored})
+        about = {n: {"kind": origin[n]["kind"], "val_rel_mae": scores[n]} for n in columns if n in origin}
+        about[name] = {"kind": "ensemble", "val_rel_mae": ensemble_val}
+        results.append(score_protocol(protocol, test, columns, out=out, work=work, fit_series=final.fit_series(),
+                                      horizon=horizon, about=about))
     recommendation = {"name": name, "kind": "ensemble", "val_rel_mae": ensemble_val, "weights": weights,
                       "cross_fitted": honest is not None,
                       "val_rel_mae_selected_on": pooled_rel_mae(actual, forecasts["naive"], selected_on)}

@@ -26,11 +26,11 @@ from search.evaluation.intervals import LEVELS, conformal_bands, coverage, seed_
 from search.evaluation.metrics import evaluate
 from search.evaluation.recommend import choose, shrink
 from search.evaluation.refit import ConfigForecast, Protocol, forecast_config
-from search.evaluation.scoring import score_table
+from search.evaluation.scoring import score_protocol
 from search.evaluation.seed_figures import published_for, seed_split
 from search.evaluation.stress import stress_test
 from search.evaluation.validation import validation_candidates
-from search.files import write_with
+from search.files import write_csv
 from search.results import new_work_dir, publish, run_dir
 
 METRICS = ("mae", "mse", "rmse", "mape", "mase", "mase_insample")
@@ -63,8 +63,7 @@ def retrain_study(study: optuna.Study, *, top: int = 3, seeds: int = 3, refit_ev
     work = new_work_dir(study.study_name, runs_dir)
     names = {t.number: f"trial {t.number}" for t in trials}
     candidates, val_table = validation_candidates(study, trials, final, store, names=names)
-    write_with(work / "predictions" / "validation.csv",
-               lambda p: val_table.to_csv(p, index=False, float_format="%.6f"))
+    write_csv(work / "predictions" / "validation.csv", val_table)
     recommended = choose(candidates)
     test = final.test(window=7, horizon=horizon)
     fit_series = final.fit_series()
@@ -91,16 +90,8 @@ def retrain_study(study: optuna.Study, *, top: int = 3, seeds: int = 3, refit_ev
         for c in candidates:
             if c["kind"] == "shrink":
                 columns[c["name"]] = shrink(test.naive, columns[c["of"]], c["weight"])
-        table = pd.DataFrame({**test.long_index(), "actual": test.Y.ravel(),
-                              **{name: np.asarray(v).ravel() for name, v in columns.items()}})
-        csv = f"{work.name}/predictions/{protocol.key}.csv"
-        write_with(out / csv, lambda p, t=table: t.to_csv(p, index=False, float_format="%.6f"))
-        scored = score_table(table, horizon=horizon, fit_series=fit_series)
-        by_name = {c["name"]: c for c in candidates}
-        for row in scored["rows"]:
-            row.update({k: by_name[row["name"]][k] for k in ("kind", "val_rel_mae") if row["name"] in by_name})
-        results.append({"key": protocol.key, "label": protocol.label, "refit_every": protocol.refit_every,
-                        "warm": protocol.warm, "table": csv, **scored})
+        results.append(score_protocol(protocol, test, columns, out=out, work=work, fit_series=fit_series,
+                                      horizon=horizon, about={c["name"]: c for c in candidates}))
     best = static[trials[0].number]
     summary = {
         "study": study.study_name, "family": family, "horizon": horizon, "dataset": study.user_attrs["dataset"],
@@ -152,8 +143,7 @@ def _intervals(val_table: pd.DataFrame, recommended: dict, static: dict, out: Pa
         pct = int(round(level * 100))
         columns[f"lo{pct}"], columns[f"hi{pct}"] = lo.ravel(), hi.ravel()
         levels.append({"nominal": level, "relative_halfwidth": q.tolist(), "coverage": coverage(actual, lo, hi)})
-    write_with(work / "predictions" / "intervals.csv",
-               lambda p: pd.DataFrame(columns).to_csv(p, index=False, float_format="%.6f"))
+    write_csv(work / "predictions" / "intervals.csv", pd.DataFrame(columns))
     return {"forecaster": name, "method": "split-conformal on the walk-forward validation errors |y/ŷ − 1| "
             "of the recommended forecaster; band ŷ·(1 ± q)", "n_calibration": len(val_actual),
             "levels": levels, "csv": f"{work.name}/predictions/intervals.csv"}

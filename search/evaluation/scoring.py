@@ -37,3 +37,20 @@ def score_table(table: pd.DataFrame, *, horizon: int, fit_series, seed: int = 0)
                      "dm_p": p, "beats_naive": beats_naive(rel, p), "word": word(rel_mae=rel, dm_p=p),
                      "in_mcs": name in mcs["members"], "mcs_p": mcs["pvalues"][name]})
     return {"rows": rows, "mcs": mcs}
+
+
+def score_protocol(protocol, test, columns: dict[str, np.ndarray], *, out, work, fit_series, horizon: int,
+                   about: dict[str, dict]) -> dict:
+    """Write one protocol's table of forecasts (``columns``: name -> (n, horizon)) under ``work``,
+    score it, and add each row's ``kind`` and validation score from ``about``."""
+    from search.files import write_csv
+
+    table = pd.DataFrame({**test.long_index(), "actual": test.Y.ravel(),
+                          **{name: np.asarray(v).ravel() for name, v in columns.items()}})
+    csv = f"{work.name}/predictions/{protocol.key}.csv"
+    write_csv(out / csv, table)
+    scored = score_table(table, horizon=horizon, fit_series=fit_series)
+    for row in scored["rows"]:
+        row.update({k: about[row["name"]][k] for k in ("kind", "val_rel_mae") if row["name"] in about})
+    return {"key": protocol.key, "label": protocol.label, "refit_every": protocol.refit_every,
+            "warm": protocol.warm, "table": csv, **scored}

@@ -20,7 +20,7 @@ import spaces
 from data import make_windows, with_features
 from data.features import block_reward
 from search.engine.storage import RUNS
-from search.files import write_json, write_with
+from search.files import write_csv, write_json, write_with
 from search.results import read_retrain, run_dir
 
 
@@ -130,7 +130,7 @@ def forecast_summary(summary: dict, frame: pd.DataFrame, *, days: int, runs_dir:
     out = future_forecast(summary, frame, days)
     name = summary["study"]
     where = run_dir(name, runs_dir)
-    write_with(where / "forecast.csv", lambda p: out.to_csv(p, index=False, float_format="%.4f"))
+    write_csv(where / "forecast.csv", out, digits=4)
     meta = {"method": out.attrs["method"], "forecaster": summary["recommendation"]["name"], "days": days,
             "last_day": str(frame.index[-1].date()), "interval_growth": "sqrt(recursive passes)"}
     write_json(where / "forecast.json", meta)
