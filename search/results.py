@@ -89,8 +89,8 @@ def read_retrain(study_name: str, runs_dir: Path = RUNS, *, verify: bool = True)
     except (ValueError, OSError) as err:
         raise ResultsError(f"{path}: unreadable ({err}); run `python -m search.retrain --study {study_name}`") \
             from None
-    if not summary.get("retrained"):
-        raise ResultsError(f"{path}: no retrained configuration in it; run `python -m search.retrain "
+    if not summary.get("protocols"):
+        raise ResultsError(f"{path}: no scored forecaster in it; run `python -m search.retrain "
                            f"--study {study_name}`")
     if verify:
         for name in _named_files(summary):

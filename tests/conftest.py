@@ -7,6 +7,7 @@ Under ``CI=true`` a missing service or browser fails the run instead of skipping
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -72,21 +73,27 @@ def chromium() -> str:
     return CHROMIUM
 
 
+@contextlib.contextmanager
+def inside(folder: Path):
+    """Run a block with ``folder`` as the working directory (runs/ is written there)."""
+    old = os.getcwd()
+    os.chdir(folder)
+    try:
+        yield folder
+    finally:
+        os.chdir(old)
+
+
 @pytest.fixture(scope="session")
 def retrained(tmp_path_factory, btc_short) -> Path:
     """A folder holding one small study (``tiny``), searched and retrained, never modified: tests
     that change it work on a copy (:func:`copy_of`)."""
     from search import run
 
-    where = tmp_path_factory.mktemp("retrained")
-    old = os.getcwd()
-    os.chdir(where)
-    try:
+    with inside(tmp_path_factory.mktemp("retrained")) as where:
         assert run.main(["--family", "dense", "--trials", "3", "--data", str(btc_short), "--study", "tiny",
                          "--epochs", "4", "--eval-every", "2", "--seeds", "1", "--retrain-top", "2",
                          "--test-size", "30", "--val-size", "30", "--refit-every", "0", "--no-report"]) == 0
-    finally:
-        os.chdir(old)
     return where
 
 

@@ -4,7 +4,6 @@ saved and reloaded, forecast with; incompatible studies refused in one line."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
@@ -15,6 +14,7 @@ import pytest
 
 from search import ensemble, forecast, run
 from search.evaluation.ensemble import greedy_weights
+from tests.conftest import inside
 
 STUDY = ["--trials", "3", "--epochs", "4", "--eval-every", "2", "--seeds", "2", "--retrain-top", "1",
          "--test-size", "30", "--val-size", "30", "--refit-every", "15", "--no-report"]
@@ -36,16 +36,11 @@ def test_greedy_selection_improves_on_every_single_candidate():
 
 @pytest.fixture(scope="module")
 def two_studies(tmp_path_factory, btc_short):
-    where = tmp_path_factory.mktemp("ensemble")
-    old = os.getcwd()
-    os.chdir(where)
-    try:
+    with inside(tmp_path_factory.mktemp("ensemble")) as where:
         for family in ("dense", "conv1d"):
             assert run.main(["--family", family, "--data", str(btc_short), *STUDY]) == 0
         assert ensemble.main(["--studies", "dense-btc_short-h1,conv1d-btc_short-h1", "--top", "3", "--seeds", "2",
                               "--refit-every", "15"]) == 0
-    finally:
-        os.chdir(old)
     return where
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
 import subprocess
@@ -16,6 +15,7 @@ import pandas as pd
 import pytest
 
 from search import report, retrain, run
+from tests.conftest import inside
 
 STUDY = "rep"
 
@@ -23,18 +23,13 @@ STUDY = "rep"
 @pytest.fixture(scope="module")
 def done(tmp_path_factory, btc_short):
     """One small real study, searched, retrained under two protocols, forecast and reported."""
-    where = tmp_path_factory.mktemp("report")
-    old = os.getcwd()
-    os.chdir(where)
-    try:
+    with inside(tmp_path_factory.mktemp("report")) as where:
         code = run.main(["--family", "dense", "--trials", "5", "--data", str(btc_short), "--study", STUDY,
                          "--epochs", "8", "--eval-every", "2", "--patience", "8", "--seeds", "2",
                          "--retrain-top", "3", "--test-size", "40", "--val-size", "30", "--forecast-days", "10",
                          "--refit-every", "20"])
         assert code == 0
         report.main(["--all"])
-    finally:
-        os.chdir(old)
     return where
 
 

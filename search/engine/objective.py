@@ -111,8 +111,9 @@ class Objective:
         try:
             config = self.config(trial)
             trial.set_user_attr("config", config)
+            trial.set_user_attr("worker_pid", os.getpid())
             value, attrs, table = self.evaluate(config, seed=self.seed + trial.number, report=report)
-            for key, item in {**attrs, "worker_pid": os.getpid()}.items():
+            for key, item in attrs.items():
                 trial.set_user_attr(key, item)
             if self.artifacts is not None:
                 save_validation(trial, self.artifacts, table)
