@@ -28,7 +28,9 @@ def build_parser() -> cli.Parser:
     p.add_argument("--size", type=cli.at_least(1), default=20, help="most picks, with replacement (default 20)")
     p.add_argument("--seeds", type=cli.at_least(1), default=3, help="seeds per retrained member (default 3)")
     p.add_argument("--refit-every", type=cli.at_least(0), default=30, help="rolling protocol (0: static only)")
-    p.add_argument("--warm-start", action="store_true", help="rolling refits start from the previous weights")
+    p.add_argument("--refit-from", choices=("warm", "scratch"), default="warm",
+                        help="rolling refits start from the previous origin's weights (warm, the default: measured "
+                             "faster and no worse) or from new ones")
     p.add_argument("--verbose", action="store_true", help="show TensorFlow's logging")
     return p
 
@@ -62,7 +64,8 @@ def run_ensemble(studies, args, *, name: str | None = None) -> dict:
     print(f"ensemble {name}: selecting among the top {args.top} trials of {len(studies)} studies, naive and the "
           "classical baselines...", flush=True)
     summary = build_ensemble(studies, name=name, top=args.top, size=args.size, seeds=args.seeds,
-                             refit_every=args.refit_every, warm=args.warm_start, store=artifact_store(RUNS))
+                             refit_every=args.refit_every, warm=args.refit_from == "warm",
+                             store=artifact_store(RUNS))
     print(f"selection took {summary['selection_seconds']:.2f}s", flush=True)
     print(format_table(summary), flush=True)
     print(f"report: {write_ensemble_report(summary) / 'report.html'}", flush=True)

@@ -197,7 +197,7 @@ def finish(study, args) -> dict | None:
           + (f" and refit every {args.refit_every} days" if args.refit_every else "") + "...", flush=True)
     try:
         summary = retrain_study(study, top=args.retrain_top, seeds=args.seeds, refit_every=args.refit_every,
-                                warm=args.warm_start, store=artifact_store(RUNS))
+                                warm=args.refit_from == "warm", store=artifact_store(RUNS))
     except KeyboardInterrupt:
         print(f"\ninterrupted while retraining: the study's trials and any earlier results are kept; finish with "
               f"`python -m search.retrain --study {study.study_name}`", flush=True)

@@ -57,6 +57,8 @@ def _named_files(summary: dict) -> list[str]:
     for key in ("validation", "intervals"):
         if summary.get(key, {}).get("csv"):
             files.append(summary[key]["csv"])
+    if summary.get("ensemble"):
+        files.append(summary["ensemble"])
     return files
 
 

@@ -29,7 +29,9 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=cli.at_least(1), default=3, help="random seeds per configuration (default 3)")
     parser.add_argument("--refit-every", type=cli.at_least(0), default=30,
                         help="rolling-origin protocol beside the static fit: refit every D days (0: static only)")
-    parser.add_argument("--warm-start", action="store_true", help="rolling refits start from the previous weights")
+    parser.add_argument("--refit-from", choices=("warm", "scratch"), default="warm",
+                        help="rolling refits start from the previous origin's weights (warm, the default: measured "
+                             "faster and no worse) or from new ones")
     parser.add_argument("--verbose", action="store_true", help="show TensorFlow's logging")
     args = parser.parse_args(argv)
     cli.quiet_libraries(args.verbose)
@@ -53,7 +55,7 @@ def main(argv=None) -> int:
     print(f"retraining {study.study_name}...", flush=True)
     try:
         summary = retrain_study(study, top=args.top, seeds=args.seeds, refit_every=args.refit_every,
-                                warm=args.warm_start, store=artifact_store(RUNS, create=False))
+                                warm=args.refit_from == "warm", store=artifact_store(RUNS, create=False))
     except KeyboardInterrupt:
         print(f"\ninterrupted: earlier results in runs/{study.study_name}/ are kept as they were; run "
               f"`python -m search.retrain --study {study.study_name}` again to finish", flush=True)

@@ -69,7 +69,7 @@ def test_ensemble_saves_reloads_and_forecasts(two_studies, monkeypatch, capsys):
     from search.evaluation.refit import load_model
 
     s = summary(two_studies)
-    saved = json.loads((two_studies / "runs" / "ensemble-btc_short-h1" / "ensemble.json").read_text())
+    saved = json.loads((two_studies / "runs" / "ensemble-btc_short-h1" / s["ensemble"]).read_text())
     assert saved["recommendation"]["weights"] == s["recommendation"]["weights"]
     static = pd.read_csv(two_studies / "runs" / "ensemble-btc_short-h1" / s["protocols"][0]["table"])
     spec = saved["data"]

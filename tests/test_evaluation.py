@@ -158,3 +158,25 @@ def test_the_seeds_published_figures_belong_to_the_seeds_split_only():
     assert not seed_split(sha256=btc, test_start="2020-01-01", horizon=1, until=None)  # another test size
     assert not seed_split(sha256=btc, test_start="2019-11-10", horizon=7, until=None)
     assert not seed_split(sha256=btc, test_start="2019-11-10", horizon=1, until="2021-01-01")
+
+
+def test_a_lucky_search_winner_does_not_displace_naive_without_evidence():
+    from search.evaluation.recommend import choose
+
+    rng = np.random.default_rng(3)
+    y = 100 + rng.normal(size=600).cumsum()
+    naive = np.r_[y[0], y[:-1]]
+    lucky = naive + rng.normal(scale=0.05, size=600)  # a hair off naive: lower score by chance
+    good = naive + 0.4 * (y - naive)  # truly informative
+    table = pd.DataFrame({"actual": y, "naive": naive, "lucky": lucky, "good": good})
+
+    def cand(name, kind):
+        f = table[name].to_numpy()
+        return {"name": name, "kind": kind, "val_rel_mae": np.abs(y - f).sum() / np.abs(y - naive).sum()}
+
+    lucky_wins = [cand("naive", "naive"), {**cand("lucky", "config"), "val_rel_mae": 0.999}]
+    assert choose(lucky_wins, table, 1)["name"] == "naive"  # not significant: the plain forecaster stays
+    assert "not significantly better" in choose(lucky_wins, table, 1)["why"]
+    assert choose(lucky_wins, table, 1, rule="best")["name"] == "lucky"
+    clear = [cand("naive", "naive"), cand("good", "config")]
+    assert choose(clear, table, 1)["name"] == "good"  # a real edge is recommended

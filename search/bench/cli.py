@@ -39,6 +39,7 @@ def build_parser() -> cli.Parser:
                    help="eras: the families; the first is compared with today's protocol (default dense conv1d)")
     p.add_argument("--refit-every", type=cli.at_least(0), default=30, help="eras: rolling refit (default 30 days)")
     p.add_argument("--until", nargs="+", help="eras: the cut dates (default 2018-06-30 2019-11-09 2021-05-18)")
+    p.add_argument("--eras-dir", help="eras: keep each era's studies and results in this folder")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     return p
 
@@ -82,6 +83,6 @@ def main(argv=None) -> int:
         results["folds"] = search.bench_folds(args.data, args.folds_family, args.trials, args.folds)
     if "eras" in parts:
         results["eras"] = eras.bench_eras(args.data, args.eras_families, args.trials, args.folds, args.refit_every,
-                                          tuple(args.until) if args.until else eras.ERAS)
+                                          tuple(args.until) if args.until else eras.ERAS, keep=args.eras_dir)
     print(json.dumps(results, indent=2) if args.json else table(results))
     return 0

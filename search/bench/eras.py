@@ -5,13 +5,14 @@ For each era (the data cut ``--until`` a date; test = its last 20% of windows, t
 - today's protocol: one study with a single validation fold, and its best configuration by
   validation, retrained (what round one shipped);
 - the walk-forward protocol: the same family with K folds, and the forecaster it recommends on
-  validation among configurations, naive, the classical models and shrinkage;
+  validation among configurations, naive, the classical models and shrinkage (beside the one with
+  the lowest validation score, which the recommendation overrules when its edge is not significant);
 - an ensemble selected on validation over that study, a second family's study, naive and the
   classical models.
 
 Every forecaster is scored on the same test days, one table per protocol: relative MAE, the
-Diebold–Mariano p-value against naive, and membership in one Model Confidence Set over the five
-forecasters shown (naive, AutoETS, today's, the recommendation, the ensemble).
+Diebold–Mariano p-value against naive, and membership in one Model Confidence Set over the
+forecasters shown.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ def one_era(tmp: Path, until: str, *, families, trials: int, folds: int, refit_e
     import pandas as pd
 
     from search import ensemble, run
+    from search.evaluation.recommend import choose
     from search.evaluation.scoring import score_table
 
     common = ["--trials", str(trials), "--data", data, "--until", until, "--refit-every", str(refit_every),
@@ -54,8 +56,10 @@ def one_era(tmp: Path, until: str, *, families, trials: int, folds: int, refit_e
     _run(tmp, ensemble, ["--studies", ",".join(f"{f}-k{folds}" for f in families), "--name", "ens",
                          "--refit-every", str(refit_every)])
     today, walk, ens = (_summary(tmp, n) for n in (f"{first}-k1", f"{first}-k{folds}", "ens"))
+    validation = pd.read_csv(tmp / "runs" / walk["study"] / walk["validation"]["csv"])
+    lowest = choose(walk["validation"]["candidates"], validation, walk["horizon"], rule="best")["name"]
     picks = {"naive": (walk, "naive"), "AutoETS": (walk, "AutoETS"),
-             "today": (today, today["retrained"][0]["name"]),
+             "today": (today, today["retrained"][0]["name"]), "lowest": (walk, lowest),
              "recommended": (walk, walk["recommendation"]["name"]), "ensemble": (ens, "ens")}
     era = {"until": until, "test": f"{walk['test_first_day']} .. {walk['test_last_day']}", "n_test": walk["n_test"],
            "names": {k: name for k, (_, name) in picks.items()}, "protocols": []}
@@ -71,12 +75,16 @@ def one_era(tmp: Path, until: str, *, families, trials: int, folds: int, refit_e
     return era
 
 
-def bench_eras(data: str, families, trials: int, folds: int, refit_every: int, eras=ERAS) -> dict:
+def bench_eras(data: str, families, trials: int, folds: int, refit_every: int, eras=ERAS,
+               keep: Path | None = None) -> dict:
+    """``keep``: a folder to keep each era's studies and results in (default: temporary)."""
     data = str(Path(data).resolve()) if Path(data).is_file() else data  # each era runs in its own folder
     out = {"families": list(families), "trials": trials, "folds": folds, "refit_every": refit_every, "eras": []}
     for until in eras:
         with tempfile.TemporaryDirectory() as tmp:
-            out["eras"].append(one_era(Path(tmp), until, families=families, trials=trials, folds=folds,
+            where = Path(keep) / until if keep else Path(tmp)
+            where.mkdir(parents=True, exist_ok=True)
+            out["eras"].append(one_era(where, until, families=families, trials=trials, folds=folds,
                                        refit_every=refit_every, data=data))
         progress(f"eras: {out['eras'][-1]}")
     return out
@@ -84,13 +92,13 @@ def bench_eras(data: str, families, trials: int, folds: int, refit_every: int, e
 
 def markdown(result: dict) -> str:
     lines = ["| test days | protocol | forecaster | rel. MAE | DM p | in 90% MCS |", "|---|---|---|---|---|---|"]
-    labels = {"naive": "naive", "AutoETS": "AutoETS", "today": "today's protocol", "recommended": "recommendation",
-              "ensemble": "ensemble"}
+    labels = {"naive": "naive", "AutoETS": "AutoETS", "today": "today's protocol",
+              "lowest": "lowest validation score", "recommended": "recommendation", "ensemble": "ensemble"}
     for era in result["eras"]:
         for p in era["protocols"]:
             for key, label in labels.items():
                 r = p["rows"][key]
-                who = f"{label} ({era['names'][key]})" if key in ("today", "recommended") else label
+                who = f"{label} ({era['names'][key]})" if key in ("today", "lowest", "recommended") else label
                 lines.append(f"| {era['test']} | {p['label']} | {who} | {r['rel_mae']:.4f} | {r['dm_p']:.3g} | "
                              f"{'yes' if r['in_mcs'] else 'no'} |")
     return "\n".join(lines)

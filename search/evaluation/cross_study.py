@@ -4,8 +4,9 @@ seeds, as any configuration is, and the ensemble is scored on test under the sam
 Diebold–Mariano against naive and membership in the Model Confidence Set.
 
 Studies combine only when they forecast the same days: the same data (sha256), horizon and split.
-Writes ``runs/<name>/ensemble.json`` (members, weights, saved models: it reloads and forecasts)
-and ``runs/<name>/retrain.json`` (scores, in the layout every leaderboard reads).
+Writes ``runs/<name>/retrain-*/ensemble.json`` (members, weights, saved models: it reloads and
+forecasts) and ``runs/<name>/retrain.json`` (scores, in the layout every leaderboard reads, and
+the path of ensemble.json).
 
 Example:
     >>> summary = build_ensemble([dense, lstm], name="ensemble-btc-h1")  # doctest: +SKIP
@@ -139,8 +140,10 @@ def build_ensemble(studies, *, name: str, top: int = 5, size: int = SIZE, seeds:
     static = pd.read_csv(out / results[0]["table"])
     summary["intervals"] = _intervals(val_table[name].to_numpy(), val_table["actual"].to_numpy(), static, name, horizon)
     summary["verdict"] = _verdict(summary)
-    write_json(out / "ensemble.json", {k: summary[k] for k in ("study", "horizon", "data", "sha256", "split",
-                                                               "members", "recommendation")})
+    # The weights and members (with their saved models) beside them; retrain.json, renamed last, names it.
+    write_json(work / "ensemble.json", {k: summary[k] for k in ("study", "horizon", "data", "sha256", "split",
+                                                                "members", "recommendation")})
+    summary["ensemble"] = f"{work.name}/ensemble.json"
     publish(summary, work, runs_dir)
     return summary
 

@@ -2,8 +2,14 @@
 
 Candidates: the retrained configurations (their search scores), naive, the classical baselines,
 and the best configuration shrunk toward naive, ŷ = naive + w·(model − naive). Every candidate is
-scored the same way, pooled relative MAE over every validation day of every fold, and the lowest
-wins. Naive or a classical model is a legitimate answer, and the report says so plainly.
+scored the same way, pooled relative MAE over every validation day of every fold.
+
+The searched candidates are the best of many trials, so their validation scores are the luckiest
+of many draws (the winner's curse); naive and the classical models were not selected that way. The
+rule (``guarded``, the default): the best searched candidate is recommended only when it beats the
+best plain one (naive or classical) on the validation days significantly (Diebold–Mariano,
+p < 0.05); otherwise the best plain one is, and the report says why. ``best`` takes the lowest
+validation score, whatever it is. Naive or AutoETS is a legitimate answer.
 
 The shrinkage weight is fitted on validation too, so its own validation score would flatter it.
 With several folds it is cross-fitted: each fold's forecasts use the weight fitted on the other
@@ -50,6 +56,29 @@ def cross_fitted_shrink(ys, naives, models) -> tuple[float, list[np.ndarray]] | 
     return shrink_weight(ys, naives, models), out
 
 
-def choose(candidates: list[dict]) -> dict:
-    """The candidate with the lowest validation score; ties go to the simpler (earlier) one."""
-    return min(candidates, key=lambda c: c["val_rel_mae"])
+SEARCHED = ("config", "shrink", "ensemble")
+RULES = ("guarded", "best")
+
+
+def choose(candidates: list[dict], table, horizon: int, *, rule: str = "guarded") -> dict:
+    """The recommended candidate, with ``rule`` and ``why``; ``table`` holds the validation forecasts
+    (columns ``actual`` and one per candidate, one row per day and step)."""
+    from search.evaluation.metrics import diebold_mariano
+    from search.evaluation.verdict import SIGNIFICANCE
+
+    def score(c):
+        return c["val_rel_mae"]
+
+    best = min(candidates, key=score)  # ties go to the earlier, simpler candidate
+    if rule == "best" or best["kind"] not in SEARCHED:
+        return {**best, "rule": rule, "why": "the lowest validation score"}
+    plain = min((c for c in candidates if c["kind"] not in SEARCHED), key=score)
+    actual = table["actual"].to_numpy().reshape(-1, horizon)
+    stat, p = diebold_mariano(actual, table[best["name"]].to_numpy().reshape(-1, horizon),
+                              table[plain["name"]].to_numpy().reshape(-1, horizon), horizon=horizon)
+    if stat < 0 and p < SIGNIFICANCE:
+        return {**best, "rule": rule, "why": f"it beats {plain['name']} on the validation days significantly "
+                                             f"(Diebold–Mariano p = {p:.3g})"}
+    return {**plain, "rule": rule, "why": f"{best['name']} scored {best['val_rel_mae']:.4f} on validation against "
+            f"{plain['val_rel_mae']:.4f}, not significantly better (Diebold–Mariano p = {p:.3g}), and it was the "
+            "best of many trials"}

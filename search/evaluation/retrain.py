@@ -64,7 +64,7 @@ def retrain_study(study: optuna.Study, *, top: int = 3, seeds: int = 3, refit_ev
     names = {t.number: f"trial {t.number}" for t in trials}
     candidates, val_table = validation_candidates(study, trials, final, store, names=names)
     write_csv(work / "predictions" / "validation.csv", val_table)
-    recommended = choose(candidates)
+    recommended = choose(candidates, val_table, horizon)
     test = final.test(window=7, horizon=horizon)
     fit_series = final.fit_series()
     protocols = [Protocol()] + ([Protocol(refit_every, warm)] if refit_every else [])
@@ -158,9 +158,8 @@ def _seed_band(best: ConfigForecast, test) -> dict:
 def verdict_sentence(summary: dict) -> str:
     """The recommendation, and what it did on the test days under each protocol, in plain words."""
     rec = summary["recommendation"]
-    parts = [f"Recommended on validation: {rec['name']} (validation MAE {rec['val_rel_mae']:.4f} × naive's)."]
-    if rec["kind"] in ("naive", "classical"):
-        parts.append("No searched configuration beat it on the validation days.")
+    parts = [f"Recommended on validation: {rec['name']} (validation MAE {rec['val_rel_mae']:.4f} × naive's), "
+             f"because {rec['why']}."]
     for protocol in summary["protocols"]:
         row = row_of(protocol, rec["name"])
         mcs = protocol["mcs"]

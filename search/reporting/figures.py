@@ -25,6 +25,11 @@ def test_period_figure(table: pd.DataFrame, name: str) -> go.Figure:
     return _layout(fig, "Test period: actual vs naive vs the recommended forecaster", "date", "price (USD)")
 
 
+def close_to_naive(rows: list[dict], keep: str, within: float = 0.05) -> list[str]:
+    """The forecasters worth drawing against naive: within ``within`` of its MAE, and ``keep``."""
+    return [r["name"] for r in rows if r["name"] != "naive" and (r["rel_mae"] <= 1 + within or r["name"] == keep)]
+
+
 def cumulative_figure(table: pd.DataFrame, names: list[str], label: str) -> go.Figure:
     """Running sum of |model error| − |naive error|: falls while a model gains on the random walk."""
     fig = go.Figure()
@@ -33,8 +38,8 @@ def cumulative_figure(table: pd.DataFrame, names: list[str], label: str) -> go.F
         gain = ((table[name] - table["actual"]).abs() - naive_error).cumsum()
         fig.add_scatter(x=table["date"], y=gain, name=name, mode="lines")
     fig.add_hline(y=0, line=NAIVE_STYLE)
-    return _layout(fig, f"Cumulative absolute error minus naive's ({label}): below zero = ahead of naive",
-                   "date", "USD")
+    return _layout(fig, f"Cumulative absolute error minus naive's ({label}; forecasters within 5% of naive): "
+                   "below zero = ahead of naive", "date", "USD")
 
 
 def reliability_figure(summary: dict) -> go.Figure:
@@ -50,6 +55,11 @@ def reliability_figure(summary: dict) -> go.Figure:
                             marker={"color": color, "size": 10})
     fig.add_hline(y=1, line=NAIVE_STYLE)
     fig.add_vline(x=1, line=NAIVE_STYLE)
+    # Diverged configurations (rel. MAE 20) would squeeze the rest into a corner: zoom near naive.
+    values = [v for r in static if r.get("val_rel_mae") is not None for v in (r["val_rel_mae"], r["rel_mae"])]
+    low, high = min(0.95, *values), min(1.2, max(1.05, *values))
+    fig.update_xaxes(range=[low, high])
+    fig.update_yaxes(range=[low, high])
     rel = summary["reliability"]
     rho = f"; Spearman ρ over configurations {rel['spearman']:.2f}" if "spearman" in rel else ""
     return _layout(fig, f"Validation vs test (static fit), relative MAE{rho}", "validation rel. MAE",

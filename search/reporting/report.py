@@ -108,7 +108,7 @@ def html_report(study: optuna.Study, summary: dict, report_md: str, runs_dir: Pa
         table = figures.steps(read_table(study.study_name, protocol["table"], runs_dir))
         if protocol is summary["protocols"][0]:
             sections.append(("Test period", figures.test_period_figure(table, name)))
-        shown = [r["name"] for r in protocol["rows"] if r["name"] != "naive"]
+        shown = figures.close_to_naive(protocol["rows"], keep=name)
         sections.append((f"Gains and losses against naive, {protocol['label']}",
                          figures.cumulative_figure(table, shown, protocol["label"])))
     sections.append(("Validation vs test", figures.reliability_figure(summary)))
@@ -190,7 +190,7 @@ def write_ensemble_report(summary: dict, runs_dir: Path = RUNS) -> Path:
         table = figures.steps(read_table(summary["study"], protocol["table"], runs_dir))
         if protocol is summary["protocols"][0]:
             sections.append(figures.test_period_figure(table, summary["study"]))
-        sections.append(figures.cumulative_figure(table, [r["name"] for r in protocol["rows"] if r["name"] != "naive"],
+        sections.append(figures.cumulative_figure(table, figures.close_to_naive(protocol["rows"], keep=summary["study"]),
                                                   protocol["label"]))
     body = "\n".join(pio.to_html(f, full_html=False, include_plotlyjs=i == 0) for i, f in enumerate(sections))
     write_text(out / "report.md", md)
@@ -199,7 +199,10 @@ def write_ensemble_report(summary: dict, runs_dir: Path = RUNS) -> Path:
 
 
 def ensembles(runs_dir: Path = RUNS) -> list[str]:
-    return sorted(p.parent.name for p in Path(runs_dir).glob("*/ensemble.json"))
+    import json
+
+    return sorted(p.parent.name for p in Path(runs_dir).glob("*/retrain.json")
+                  if json.loads(p.read_text()).get("family") == "ensemble")
 
 
 def write_all(storage, runs_dir: Path = RUNS) -> tuple[Path, list[str]]:
