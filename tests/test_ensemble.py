@@ -54,7 +54,7 @@ def test_ensemble_is_selected_on_validation_and_scored_on_test(two_studies):
     assert sum(rec["weights"].values()) == pytest.approx(1.0)
     assert rec["cross_fitted"] and rec["val_rel_mae_selected_on"] <= min(
         c["val_rel_mae"] for c in s["validation"]["candidates"]) + 1e-12  # greedy never ends worse than its start
-    assert [p["key"] for p in s["protocols"]] == ["static", "refit15"]
+    assert [p["key"] for p in s["protocols"]] == ["static", "refit15-warm"]
     for p in s["protocols"]:
         table = pd.read_csv(two_studies / "runs" / "ensemble-btc_short-h1" / p["table"])
         combined = sum(w * table[name] for name, w in rec["weights"].items())

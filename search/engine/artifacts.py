@@ -6,9 +6,16 @@ forecasts of the same days. Retraining reads them to fit the shrinkage toward na
 calibrate intervals; ensemble selection reads the top trials' tables of several studies.
 optuna-dashboard lists them. The store is a folder (``runs/artifacts``) beside the storage.
 
-Example:
-    >>> store = artifact_store(Path("runs"))  # doctest: +SKIP
-    >>> table = validation_table(trial, store)  # doctest: +SKIP
+Example (a study's table saved beside it and read back from its attributes):
+    >>> import tempfile
+    >>> runs = Path(tempfile.mkdtemp())
+    >>> store = artifact_store(runs)
+    >>> study = optuna.create_study(storage=f"sqlite:///{runs}/demo.db")
+    >>> table = pd.DataFrame({"fold": [0, 0], "date": pd.to_datetime(["2024-01-01", "2024-01-02"]),
+    ...                       "actual": [10.0, 11.0], "naive": [9.0, 10.0]})
+    >>> _ = save_table(study, store, table, key="baselines", filename="baselines.csv")
+    >>> load_table(study.user_attrs, store, key="baselines").equals(table)
+    True
 """
 
 from __future__ import annotations

@@ -6,12 +6,15 @@ is written twice, and scores it exactly as the Optuna objective does (same train
 folds, same pooled score). Finished trials are copied into the Optuna study, so retraining, reports
 and the dashboard work unchanged.
 
-Example:
+Example (a random oracle over the dense space, scored by a stand-in that prefers short windows):
+    >>> import tempfile
     >>> import keras_tuner as kt
-    >>> oracle = kt.oracles.RandomSearchOracle(objective=kt.Objective("score", "min"), max_trials=5)
-    >>> tuner = SpaceTuner("dense", score=lambda config, epochs: {"score": 1.0}, epochs=10, oracle=oracle,
-    ...                    directory="/tmp/kt", project_name="demo", overwrite=True)  # doctest: +SKIP
-    >>> tuner.search()  # doctest: +SKIP
+    >>> oracle = kt.oracles.RandomSearchOracle(objective=kt.Objective("score", "min"), max_trials=3, seed=0)
+    >>> tuner = SpaceTuner("dense", score=lambda config, epochs: {"score": config["window"] / 100}, epochs=10,
+    ...                    oracle=oracle, directory=tempfile.mkdtemp(), project_name="demo")
+    >>> tuner.search(verbose=0)
+    >>> len(tuner.configs), all(c["family"] == "dense" for c in tuner.configs)
+    (3, True)
 """
 
 from __future__ import annotations

@@ -8,10 +8,10 @@ Writes ``runs/<name>/retrain-*/ensemble.json`` (members, weights, saved models: 
 forecasts) and ``runs/<name>/retrain.json`` (scores, in the layout every leaderboard reads, and
 the path of ensemble.json).
 
-Example:
-    >>> summary = build_ensemble([dense, lstm], name="ensemble-btc-h1")  # doctest: +SKIP
-    >>> summary["recommendation"]["weights"]  # doctest: +SKIP
-    {'naive': 0.45, 'dense-btc-h1 trial 12': 0.35, 'AutoETS': 0.2}
+Usage (``dense`` and ``lstm`` are finished studies on the same data; ``tests/test_ensemble.py`` runs it)::
+
+    summary = build_ensemble([dense, lstm], name="ensemble-btc-h1")
+    summary["recommendation"]["weights"]  # e.g. {'naive': 0.45, 'dense-btc-h1 trial 12': 0.35, 'AutoETS': 0.2}
 """
 
 from __future__ import annotations

@@ -7,10 +7,10 @@
   train side by side as one group; with ``warm``, each refit starts from the previous origin's
   weights and trains ``warm_epochs`` (what practitioners do to save time), seeds side by side.
 
-Example:
-    >>> fc = forecast_config(config, final, Protocol(30), horizon=1, epochs=40, seeds=[0, 1, 2])  # doctest: +SKIP
-    >>> fc.mean.shape == fc.actual.shape  # doctest: +SKIP
-    True
+Usage (``final`` is a :class:`data.FinalData`; a test runs this on the BTC file)::
+
+    fc = forecast_config(config, final, Protocol(30), horizon=1, epochs=40, seeds=[0, 1, 2])
+    fc.mean.shape == fc.actual.shape  # one forecast per test day and step, averaged over seeds
 """
 
 from __future__ import annotations
