@@ -77,7 +77,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     cli.quiet_libraries(args.verbose)
     from search.engine.storage import check_study_name, open_storage
-    from search.evaluation.cross_study import compatible
+    from search.engine.study import compatible
 
     if args.name:
         check_study_name(args.name)

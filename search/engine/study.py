@@ -133,6 +133,23 @@ def require_completed(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     return done
 
 
+COMBINE_KEYS = ("sha256", "horizon", "split")
+
+
+def compatible(studies) -> None:
+    """Studies forecast the same days, or an ensemble of them means nothing: one line saying why."""
+    if not studies:
+        raise StudyStateError("no study to combine")
+    first = studies[0]
+    for study in studies:
+        require_completed(study)
+        for key in COMBINE_KEYS:
+            if study.user_attrs.get(key) != first.user_attrs.get(key):
+                raise StudyStateError(f"studies {first.study_name!r} and {study.study_name!r} differ in {key} "
+                                      f"({first.user_attrs.get(key)!r} vs {study.user_attrs.get(key)!r}): an "
+                                      "ensemble needs one dataset, horizon and split")
+
+
 def new_data_for(attrs: dict, data: str, *, fill_gaps: bool = False, refresh: bool = False):
     """Newer data to forecast from with a study's (or ensemble's) forecaster: the same columns, on a
     daily calendar. ``attrs`` holds the stored ``data`` spec (a study's user attributes)."""

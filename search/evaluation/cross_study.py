@@ -23,8 +23,7 @@ import numpy as np
 import pandas as pd
 
 from search.engine.storage import RUNS
-from search.engine.study import final_data_of, require_completed
-from search.errors import StudyStateError
+from search.engine.study import compatible, final_data_of
 from search.evaluation import verdict
 from search.evaluation.baselines import classical_on_test
 from search.evaluation.ensemble import SIZE, combine, cross_fitted, greedy_weights
@@ -41,22 +40,6 @@ from search.evaluation.validation import (
 )
 from search.files import write_csv, write_json
 from search.results import new_work_dir, publish, run_dir
-
-KEYS = ("sha256", "horizon", "split")
-
-
-def compatible(studies) -> None:
-    """Studies forecast the same days, or an ensemble of them means nothing: one line saying why."""
-    if not studies:
-        raise StudyStateError("no study to combine")
-    first = studies[0]
-    for study in studies:
-        require_completed(study)
-        for key in KEYS:
-            if study.user_attrs.get(key) != first.user_attrs.get(key):
-                raise StudyStateError(f"studies {first.study_name!r} and {study.study_name!r} differ in {key} "
-                                      f"({first.user_attrs.get(key)!r} vs {study.user_attrs.get(key)!r}): an "
-                                      "ensemble needs one dataset, horizon and split")
 
 
 def pool(studies, final, store, top: int) -> tuple[dict, dict, list]:
