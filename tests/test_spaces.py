@@ -17,6 +17,7 @@ from search.engine.trainer import predict, train
 from spaces.space import Choice, Float, Int, Space
 
 FAMILIES = list(spaces.FAMILIES)
+SAMPLES = 6  # per adapter: each compiles its own model, the slowest part of the suite
 
 
 @pytest.fixture(scope="module")
@@ -44,28 +45,28 @@ def check_trains(config: dict, search, horizon: int) -> np.ndarray:
 @pytest.mark.slow
 @pytest.mark.parametrize("family", FAMILIES)
 def test_sampled_configs_build_train_and_shape(family, short_data, tmp_path):
-    # 10 configurations from Optuna's adapter ...
+    # SAMPLES configurations from Optuna's adapter ...
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
     optuna_configs = []
-    for i in range(10):
+    for i in range(SAMPLES):
         trial = study.ask()
         config = spaces.sample_optuna(family, trial)
         optuna_configs.append(config)
         check_trains(config, short_data, horizon=1 if i % 2 else 7)
         study.tell(trial, 1.0)
-    # ... and 10 from keras-tuner's oracle through the same declaration.
-    horizons = iter([1, 7] * 5)
-    oracle = kt.oracles.RandomSearchOracle(objective=kt.Objective("score", "min"), max_trials=10, seed=1)
+    # ... and SAMPLES from keras-tuner's oracle through the same declaration.
+    horizons = iter([1, 7] * SAMPLES)
+    oracle = kt.oracles.RandomSearchOracle(objective=kt.Objective("score", "min"), max_trials=SAMPLES, seed=1)
     tuner = SpaceTuner(family, score=lambda c, _: {"score": float(np.isfinite(check_trains(c, short_data, next(horizons))).all())},
                        epochs=2, oracle=oracle, directory=str(tmp_path), project_name=family, overwrite=True)
     tuner.search(verbose=0)
-    assert len(tuner.configs) == 10
+    assert len(tuner.configs) == SAMPLES
     for config in optuna_configs + tuner.configs:
         assert json.loads(json.dumps(config)) == config  # configurations are plain JSON
         assert config["family"] == family
         assert 7 <= config["window"] <= 90
     # Random sampling explores: not every configuration is the same.
-    assert len({json.dumps(c, sort_keys=True) for c in optuna_configs}) == 10
+    assert len({json.dumps(c, sort_keys=True) for c in optuna_configs}) == SAMPLES
     assert len({json.dumps(c, sort_keys=True) for c in tuner.configs}) > 1
 
 
