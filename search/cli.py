@@ -45,6 +45,16 @@ def at_least(low: int):
     return parse
 
 
+def add_protocol_options(parser: argparse.ArgumentParser) -> None:
+    """The test protocols, the same in every command that scores on test: ``--refit-every``, ``--refit-from``."""
+    parser.add_argument("--refit-every", type=at_least(0), default=30,
+                        help="rolling-origin protocol beside the static fit: refit every D days on all days "
+                             "before (default 30; 0: static only)")
+    parser.add_argument("--refit-from", choices=("warm", "scratch"), default="warm",
+                        help="rolling refits start from the previous origin's weights (warm, the default: measured "
+                             "faster and no worse) or from new ones")
+
+
 def _size(text: str) -> float:
     try:
         value = float(text)

@@ -27,10 +27,7 @@ def build_parser() -> cli.Parser:
     p.add_argument("--top", type=cli.at_least(1), default=5, help="candidate trials per study (default 5)")
     p.add_argument("--size", type=cli.at_least(1), default=20, help="most picks, with replacement (default 20)")
     p.add_argument("--seeds", type=cli.at_least(1), default=3, help="seeds per retrained member (default 3)")
-    p.add_argument("--refit-every", type=cli.at_least(0), default=30, help="rolling protocol (0: static only)")
-    p.add_argument("--refit-from", choices=("warm", "scratch"), default="warm",
-                        help="rolling refits start from the previous origin's weights (warm, the default: measured "
-                             "faster and no worse) or from new ones")
+    cli.add_protocol_options(p)
     p.add_argument("--verbose", action="store_true", help="show TensorFlow's logging")
     return p
 

@@ -27,11 +27,7 @@ def main(argv=None) -> int:
     parser.add_argument("--storage", help="storage URL (default: sqlite:///runs/optuna.db)")
     parser.add_argument("--top", type=cli.at_least(1), default=3, help="best configurations to retrain (default 3)")
     parser.add_argument("--seeds", type=cli.at_least(1), default=3, help="random seeds per configuration (default 3)")
-    parser.add_argument("--refit-every", type=cli.at_least(0), default=30,
-                        help="rolling-origin protocol beside the static fit: refit every D days (0: static only)")
-    parser.add_argument("--refit-from", choices=("warm", "scratch"), default="warm",
-                        help="rolling refits start from the previous origin's weights (warm, the default: measured "
-                             "faster and no worse) or from new ones")
+    cli.add_protocol_options(parser)
     parser.add_argument("--verbose", action="store_true", help="show TensorFlow's logging")
     args = parser.parse_args(argv)
     cli.quiet_libraries(args.verbose)

@@ -42,11 +42,7 @@ def build_parser() -> cli.Parser:
     p.add_argument("--seed", type=int, default=0, help="base random seed of sampler and trials (default 0)")
     p.add_argument("--retrain-top", type=pos, default=3, help="best configurations to retrain and test (default 3)")
     p.add_argument("--seeds", type=pos, default=3, help="seeds per retrained configuration (default 3)")
-    p.add_argument("--refit-every", type=cli.at_least(0), default=30,
-                   help="test protocol beside the static fit: refit every D days on all days before (0: none)")
-    p.add_argument("--refit-from", choices=("warm", "scratch"), default="warm",
-                        help="rolling refits start from the previous origin's weights (warm, the default: measured "
-                             "faster and no worse) or from new ones")
+    cli.add_protocol_options(p)
     p.add_argument("--no-retrain", action="store_true", help="search only; retrain later with search.retrain")
     p.add_argument("--forecast-days", type=pos, default=14, help="days to forecast past the data (default 14)")
     p.add_argument("--no-report", action="store_true", help="skip the future forecast and runs/reports/<study>/")

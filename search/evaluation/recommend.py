@@ -57,7 +57,6 @@ def cross_fitted_shrink(ys, naives, models) -> tuple[float, list[np.ndarray]] | 
 
 
 SEARCHED = ("config", "shrink", "ensemble")
-RULES = ("guarded", "best")
 
 
 def choose(candidates: list[dict], table, horizon: int, *, rule: str = "guarded") -> dict:
