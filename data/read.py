@@ -1,25 +1,36 @@
-"""Read a daily price CSV into a daily-indexed frame with a ``target`` column.
+r"""Read a daily price CSV into a daily-indexed frame with a ``target`` column.
 
 Recognised layouts: CoinDesk (``Date,Closing Price (USD),...``), Yahoo Finance
 (``Date,Open,High,Low,Close,Adj Close,Volume``), or any CSV when the date and target
 columns are named. Every problem becomes a :class:`~data.errors.DataError`.
 
+Dates are ISO (``2021-05-18``), or numeric with the day and month in either order
+(``18/05/2021``, ``05.18.2021``): the order is read off the values (a field above 12 is a day),
+and a file that leaves it open, or mixes both, is refused with the fix (``--date-format``).
+
 Example:
-    >>> from data.read import read_prices
-    >>> frame = read_prices("prices.csv", date_col="day", target_col="close")  # doctest: +SKIP
-    >>> list(frame.columns)[:1]  # doctest: +SKIP
-    ['target']
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "prices.csv"
+    >>> _ = path.write_text("day,close\n13/01/2021,101.5\n14/01/2021,99.0\n")
+    >>> frame = read_prices(path, date_col="day", target_col="close")
+    >>> [str(d.date()) for d in frame.index], frame["target"].tolist()
+    (['2021-01-13', '2021-01-14'], [101.5, 99.0])
 """
 
 from __future__ import annotations
 
 import csv
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
 
 from data.errors import DataError
+
+# Prices a float32 network can train on; beyond them squares overflow and every trial fails.
+PRICE_RANGE = (1e-9, 1e15)
+_NUMERIC_DATE = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})$")
 
 # (date column, target column, optional volume column) of the layouts we know by their headers.
 KNOWN_LAYOUTS = {
@@ -89,7 +100,41 @@ def _numeric(path: Path, values: pd.Series, column: str, rows: pd.Index, *, posi
     if positive and (numbers <= 0).any():
         i = int((numbers <= 0).to_numpy().argmax())
         raise DataError(path, f"row {rows[i]}, column {column!r}: price must be positive, got {numbers.iloc[i]}")
+    low, high = PRICE_RANGE
+    if positive and ((numbers < low) | (numbers > high)).any():
+        i = int(((numbers < low) | (numbers > high)).to_numpy().argmax())
+        raise DataError(path, f"row {rows[i]}, column {column!r}: price {numbers.iloc[i]:g} is outside "
+                              f"{low:g} .. {high:g}, too extreme to train on; rescale the column")
     return numbers.astype("float64")
+
+
+def _date_format(path: Path, text: pd.Series, column: str) -> str | None:
+    """The format of numeric day/month dates (None: let pandas read ISO and named formats).
+
+    A field above 12 can only be a day; a file where neither field ever exceeds 12 is ambiguous."""
+    parts = text.str.extract(_NUMERIC_DATE)
+    if parts.isna().any(axis=None):
+        return None
+    first, sep, second = parts[0].astype(int), parts[1].iloc[0], parts[2].astype(int)
+    day_first, month_first = bool((first > 12).any()), bool((second > 12).any())
+    fix = f"write the dates as YYYY-MM-DD, or pass --date-format (e.g. '%d{sep}%m{sep}%Y')"
+    if day_first and month_first:
+        raise DataError(path, f"column {column!r} mixes day-first and month-first dates; {fix}")
+    if not (day_first or month_first):
+        raise DataError(path, f"column {column!r}: dates like {text.iloc[0]!r} could be day-first or "
+                              f"month-first; {fix}")
+    return f"%d{sep}%m{sep}%Y" if day_first else f"%m{sep}%d{sep}%Y"
+
+
+def _dates(path: Path, raw: pd.Series, column: str, rows: pd.Index, date_format: str | None) -> pd.Series:
+    text = raw.str.strip()
+    fmt = date_format or _date_format(path, text, column)
+    dates = pd.to_datetime(text, errors="coerce", format=fmt or "mixed")
+    if dates.isna().any():
+        i = int(dates.isna().to_numpy().argmax())
+        hint = f" (not {fmt})" if date_format else ""
+        raise DataError(path, f"row {rows[i]}, column {column!r}: unparseable date {raw.iloc[i]!r}{hint}")
+    return dates.dt.tz_localize(None) if dates.dt.tz is not None else dates
 
 
 def read_prices(
@@ -97,6 +142,7 @@ def read_prices(
     *,
     date_col: str | None = None,
     target_col: str | None = None,
+    date_format: str | None = None,
 ) -> pd.DataFrame:
     """Read and check a price CSV; return a frame indexed by day, sorted ascending.
 
@@ -125,12 +171,7 @@ def read_prices(
         raise DataError(path, "no prices: every row is null")
     raw, rows = raw[~empty].reset_index(drop=True), rows[~empty]
 
-    dates = pd.to_datetime(raw[date_col].str.strip(), errors="coerce", format="mixed")
-    if dates.isna().any():
-        i = int(dates.isna().to_numpy().argmax())
-        raise DataError(path, f"row {rows[i]}, column {date_col!r}: unparseable date {raw[date_col].iloc[i]!r}")
-    dates = dates.dt.tz_localize(None) if dates.dt.tz is not None else dates
-    days = dates.dt.normalize()
+    days = _dates(path, raw[date_col], date_col, rows, date_format).dt.normalize()
     dup = days.duplicated()
     if dup.any():
         i = int(dup.to_numpy().argmax())

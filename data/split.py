@@ -32,15 +32,31 @@ from data.features import with_features
 from data.window import Windows, make_windows, n_windows
 
 MIN_TRAIN_WINDOWS = 20
+# Fractions of the windows refer to this window, the smallest any space samples; every split
+# (and every model and baseline) is defined on target days, so the same days result for any window.
+REFERENCE_WINDOW = 7
+DEFAULT_TEST_SIZE, DEFAULT_VAL_SIZE = 0.2, 0.1  # the seed's 80/20 split; each validation fold 10%
 
 
 class SealedSplitError(RuntimeError):
     """Search code was handed rows from the test split: a bug, never a user error."""
 
 
+def is_fraction(size: float) -> bool:
+    """A split size below 1 is a fraction of the windows, else a number of target days."""
+    return size < 1
+
+
+def check_size(size: float) -> float:
+    """A usable split size: a fraction in (0, 1) or a whole number of days (``ValueError`` otherwise)."""
+    if size <= 0 or (not is_fraction(size) and size != int(size)):
+        raise ValueError(f"{size:g} is neither a fraction in (0, 1) nor a whole number of days")
+    return size
+
+
 def _n_of(size: float, total: int) -> int:
     """Windows in a split: a fraction of ``total`` (the seed's rounding, train = int(0.8 n)) or a count."""
-    return total - int(total * (1 - size)) if size < 1 else int(size)
+    return total - int(total * (1 - size)) if is_fraction(size) else int(size)
 
 
 def _train_windows(total: int, test_size: float, val_size: float, horizon: int, folds: int) -> int:
@@ -54,8 +70,8 @@ def _fits(total: int, test_size: float, val_size: float, horizon: int, folds: in
 
 
 def _rows_needed(window: int, horizon: int, test_size: float, val_size: float, folds: int) -> int:
-    fractions = sum(s for s in (test_size, *[val_size] * folds) if s < 1)
-    counts = sum(s for s in (test_size, *[val_size] * folds) if s >= 1)
+    fractions = sum(s for s in (test_size, *[val_size] * folds) if is_fraction(s))
+    counts = sum(s for s in (test_size, *[val_size] * folds) if not is_fraction(s))
     # With fractions f of the windows held out, training grows by (1 - f) per window added.
     bound = int((counts + MIN_TRAIN_WINDOWS + (folds + 1) * horizon + 2) / (1 - fractions)) + 10
     total = next(t for t in range(1, bound + 1) if _fits(t, test_size, val_size, horizon, folds))
@@ -106,10 +122,10 @@ class SplitPlan:
 def make_plan(
     frame: pd.DataFrame,
     *,
-    window: int = 7,
+    window: int = REFERENCE_WINDOW,
     horizon: int = 1,
-    test_size: float = 0.2,
-    val_size: float = 0.1,
+    test_size: float = DEFAULT_TEST_SIZE,
+    val_size: float = DEFAULT_VAL_SIZE,
     folds: int = 1,
 ) -> SplitPlan:
     """Test = last ``test_size`` of the windows (fraction) or target days (integer); before it,
@@ -121,7 +137,7 @@ def make_plan(
             raise DataError(source, f"{name} must be positive, got {size}")
     if folds < 1:
         raise DataError(source, f"validation folds must be at least 1, got {folds}")
-    held_out = sum(s for s in (test_size, *[val_size] * folds) if s < 1)
+    held_out = sum(s for s in (test_size, *[val_size] * folds) if is_fraction(s))
     if held_out >= 1:
         raise DataError(source, f"test size {test_size:g} and {folds} validation fold(s) of {val_size:g} "
                                 f"hold out {held_out:.0%} of the windows, leaving no training data")
@@ -170,10 +186,6 @@ class SearchData:
 
     def with_features(self, names) -> SearchData:
         return SearchData(with_features(self.frame, names), self.plan)
-
-    def train_series(self):
-        """Prices before the first fold (Hyndman's MASE scale is their in-sample naive MAE)."""
-        return self.frame["target"][self.frame.index < self.plan.val_start].to_numpy()
 
 
 @dataclass(frozen=True)

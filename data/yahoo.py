@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import re
@@ -85,6 +86,20 @@ def _as_csv_layout(raw: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+@contextlib.contextmanager
+def _quiet(names=("yfinance", "curl_cffi", "peewee")):
+    """Their retries and warnings are not the user's to read; their levels are restored afterwards."""
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
 def today() -> dt.date:
     return dt.date.today()
 
@@ -96,10 +111,9 @@ def snapshot(data: str, cache: Path, *, refresh: bool = False) -> Path:
     path = Path(cache) / snapshot_name(symbol, start, day)
     if path.is_file() and not refresh:
         return path
-    for name in ("yfinance", "curl_cffi", "peewee"):  # their retries and warnings are not the user's to read
-        logging.getLogger(name).setLevel(logging.CRITICAL)
     try:
-        raw = download(symbol, start)
+        with _quiet():
+            raw = download(symbol, start)
     except ImportError:
         raise DataError(data, f"yfinance is not installed: {INSTALL}") from None
     except Exception as err:  # yfinance, curl and requests raise many types

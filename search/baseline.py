@@ -22,7 +22,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     from search.evaluation.baselines import naive_report
 
-    frame = cli.load_frame(args)
+    frame = cli.data_spec(args).frame(refresh=args.refresh)
     r = naive_report(frame, window=args.window, horizon=args.horizon, test_size=args.test_size,
                      val_size=args.val_size, folds=args.folds)
     if args.json:

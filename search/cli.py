@@ -15,6 +15,7 @@ import functools
 import logging
 import os
 import sys
+from pathlib import Path
 
 
 class UsageError(Exception):
@@ -45,47 +46,94 @@ def at_least(low: int):
     return parse
 
 
+def at_most(low: int, high: int, why: str):
+    """An argparse type: an integer in ``low .. high`` (``why`` says what the bound protects)."""
+    lower = at_least(low)
+
+    def parse(text: str) -> int:
+        value = lower(text)
+        if value > high:
+            raise argparse.ArgumentTypeError(f"must be at most {high} ({why}), got {value}")
+        return value
+
+    parse.__name__ = f"integer in {low}..{high}"
+    return parse
+
+
 def add_protocol_options(parser: argparse.ArgumentParser) -> None:
     """The test protocols, the same in every command that scores on test: ``--refit-every``, ``--refit-from``."""
-    parser.add_argument("--refit-every", type=at_least(0), default=30,
+    from search.evaluation.options import TestProtocols
+
+    parser.add_argument("--refit-every", type=at_least(0), default=TestProtocols.refit_every,
                         help="rolling-origin protocol beside the static fit: refit every D days on all days "
-                             "before (default 30; 0: static only)")
+                             f"before (default {TestProtocols.refit_every}; 0: static only)")
     parser.add_argument("--refit-from", choices=("warm", "scratch"), default="warm",
                         help="rolling refits start from the previous origin's weights (warm, the default: measured "
                              "faster and no worse) or from new ones")
 
 
+def protocols(args):
+    from search.evaluation.options import TestProtocols
+
+    return TestProtocols(refit_every=args.refit_every, warm=args.refit_from == "warm")
+
+
+def add_workspace(parser: argparse.ArgumentParser, *, storage: bool = True) -> None:
+    """``--runs DIR`` (where results live) and, for commands that open studies, ``--storage URL``."""
+    parser.add_argument("--runs", type=Path, default=Path("runs"),
+                        help="folder of results, reports, artifacts and the default storage (default runs)")
+    if storage:
+        parser.add_argument("--storage", help="sqlite:///FILE.db (default RUNS/optuna.db), postgresql://..., or "
+                                              "FILE.log journal")
+
+
+def workspace(args):
+    from search.workspace import Workspace
+
+    return Workspace(args.runs)
+
+
+def storage_of(args) -> str:
+    return args.storage if args.storage is not None else workspace(args).default_storage
+
+
 def _size(text: str) -> float:
+    from data.split import check_size
+
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value <= 0 or (value >= 1 and value != int(value)):
-        raise argparse.ArgumentTypeError(f"{text!r} is neither a fraction in (0, 1) nor a whole number of days")
-    return value
+        return check_size(float(text))
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"{text!r}: {err}" if "neither" in str(err) else
+                                         f"{text!r} is not a number") from None
 
 
 def add_data_args(parser: argparse.ArgumentParser) -> None:
+    from data.split import DEFAULT_TEST_SIZE, DEFAULT_VAL_SIZE
+
     g = parser.add_argument_group("data")
     g.add_argument("--data", default="btc",
                    help="'btc' (the default: CoinDesk 2013-2021), yahoo:SYMBOL[:START] (today's prices, e.g. "
                         "yahoo:BTC-USD; needs yfinance) or a CSV path")
     g.add_argument("--refresh", action="store_true", help="download a yahoo: snapshot again, even if today's exists")
     g.add_argument("--date-col", help="date column of a CSV in another layout")
+    g.add_argument("--date-format", help="how the dates are written, e.g. %%d/%%m/%%Y (default: ISO, or read off "
+                                         "the values)")
     g.add_argument("--target-col", help="price column to forecast of a CSV in another layout")
     g.add_argument("--fill-gaps", action="store_true", help="forward-fill missing calendar days (else an error)")
     g.add_argument("--until", metavar="DATE", help="use the data up to and including DATE (stand at a past day)")
-    g.add_argument("--test-size", type=_size, default=0.2,
-                   help="test split: fraction of windows (0.2, the seed's) or a number of days (557)")
-    g.add_argument("--val-size", type=_size, default=0.1,
+    g.add_argument("--test-size", type=_size, default=DEFAULT_TEST_SIZE,
+                   help=f"test split: fraction of windows ({DEFAULT_TEST_SIZE}, the seed's) or a number of days (557)")
+    g.add_argument("--val-size", type=_size, default=DEFAULT_VAL_SIZE,
                    help="each validation fold: fraction of windows or number of days")
 
 
-def load_frame(args):
-    from data import load
+def data_spec(args, **overrides):
+    """The data options as a :class:`~data.DataSpec`."""
+    from data import DataSpec
 
-    return load(args.data, date_col=args.date_col, target_col=args.target_col, fill_gaps=args.fill_gaps,
-                until=args.until, refresh=args.refresh)
+    return DataSpec(data=args.data, date_col=args.date_col, target_col=args.target_col, date_format=args.date_format,
+                    fill_gaps=args.fill_gaps, test_size=args.test_size, val_size=args.val_size, until=args.until,
+                    **overrides)
 
 
 @contextlib.contextmanager
@@ -124,10 +172,19 @@ def load_tensorflow(verbose: bool = False, *, threads: int | None = None) -> Non
 
 
 def quiet_libraries(verbose: bool = False) -> None:
-    """Optuna's per-trial log lines and tracebacks repeat what the commands print in one line."""
+    """Optuna's per-trial log lines and tracebacks repeat what the commands print in one line; the
+    project's own notes (a recomputed trial, a classical model left out) go to stdout as ``note:``."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.INFO if verbose else optuna.logging.ERROR)
+    for name in ("search", "data"):
+        logger = logging.getLogger(name)
+        if not logger.handlers:
+            handler = logging.StreamHandler(sys.stdout)
+            handler.setFormatter(logging.Formatter("note: %(message)s"))
+            logger.addHandler(handler)
+            logger.setLevel(logging.INFO)
+            logger.propagate = False
 
 
 def _known_errors() -> tuple[type[BaseException], ...]:

@@ -1,7 +1,8 @@
-"""One family's search from the command line's options: check the data, open the study, run its
-trials (here, in worker processes, or with keras-tuner), then retrain, forecast and report.
+"""One family's search, as :class:`RunOptions` say: check the data, open the study, run its trials
+(here, in worker processes, or with keras-tuner), then retrain, forecast and report.
 
-TensorFlow loads only after the options, the data and the storage have been checked.
+TensorFlow loads only after the options, the data, the storage and the results folder have been
+checked. ``search.run`` parses its command line into these options; nothing here reads argparse.
 """
 
 from __future__ import annotations
@@ -10,8 +11,41 @@ import multiprocessing
 import os
 import sys
 import time
+from dataclasses import dataclass, field, replace
 
+from data import DataSpec
 from search import cli
+from search.evaluation.options import EnsembleOptions, RetrainOptions
+from search.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    seed: int = 0  # of the sampler's streams and of each trial's training (seed + trial number)
+    timeout: float | None = None  # seconds after which no trial starts
+    engine: str = "optuna"  # or keras-tuner
+    workers: int = 1  # trial processes on this machine
+    threads: int | None = None  # TensorFlow threads per process (default: cores / workers)
+    heartbeat: int | None = None  # database storages: seconds between worker heartbeats
+    verbose: bool = False
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    family: str
+    storage: str
+    data: DataSpec = field(default_factory=DataSpec)
+    study: str | None = None  # default FAMILY-DATASET-hH
+    overrides: dict = field(default_factory=dict)  # StudySpec fields the command line sets
+    search: SearchOptions = field(default_factory=SearchOptions)
+    retrain: RetrainOptions | None = field(default_factory=RetrainOptions)  # None: search only
+    forecast_days: int | None = 14  # None: no forecast nor report
+    refresh: bool = False
+    ws: Workspace = field(default_factory=Workspace)
+
+    def ensemble(self) -> EnsembleOptions:
+        """The cross-study ensemble ``--family all`` ends with: the retrain's seeds and protocols."""
+        return EnsembleOptions(seeds=self.retrain.seeds, protocols=self.retrain.protocols)
 
 
 def _fmt(value) -> str:
@@ -19,13 +53,15 @@ def _fmt(value) -> str:
 
 
 def trial_line(trial) -> str:
-    value = f"{trial.value:.4f}" if trial.value is not None else "   -  "
+    """One line per finished trial. A pruned trial shows the score it was pruned on, its most recent
+    fold's alone, labelled so, since it is not comparable with a complete trial's pooled score."""
+    score = f"val rel. MAE {trial.value:.4f}" if trial.value is not None else "val rel. MAE    -  "
     if trial.state.name == "PRUNED" and trial.intermediate_values:
-        value = f"{trial.intermediate_values[max(trial.intermediate_values)]:.4f}"
+        score = f"last fold    {trial.intermediate_values[max(trial.intermediate_values)]:.4f}"
     attrs = trial.user_attrs
     params = " ".join(f"{k}={_fmt(v)}" for k, v in trial.params.items())
     reason = f"  ({attrs['fail_reason']})" if "fail_reason" in attrs else ""
-    return (f"trial {trial.number:4d} {trial.state.name:8s} val rel. MAE {value}  epochs {attrs.get('epochs', 0):4d}  "
+    return (f"trial {trial.number:4d} {trial.state.name:8s} {score}  epochs {attrs.get('epochs', 0):4d}  "
             f"{attrs.get('seconds', 0):6.1f}s  {params}{reason}")
 
 
@@ -42,59 +78,53 @@ def summary_line(study) -> str:
     return f"study {study.study_name}: {text}"
 
 
-def search_family(family: str, args) -> dict | None:
-    from search.engine.study import DataSpec, default_study_name, open_study, pinned
+def prepare(family: str, opts: RunOptions):
+    """The study's declaration, its data and split, and the window the data allows, all checked."""
     from spaces import space
     from studies import load_study_spec
 
-    spec = load_study_spec(family, trials=args.trials, horizon=args.horizon, sampler=args.sampler,
-                           pruner=args.pruner, epochs=args.epochs, patience=args.patience,
-                           eval_every=args.eval_every, folds=args.folds)
-    data_spec = DataSpec.from_args(args, folds=spec.folds)
-    final = data_spec.final_data(spec.horizon, refresh=args.refresh)
-    data_spec = pinned(data_spec, final)  # workers and resumes read the same snapshot
+    spec = load_study_spec(family, **opts.overrides)
+    data = replace(opts.data, folds=spec.folds)
+    final = data.final_data(spec.horizon, refresh=opts.refresh)
+    data = data.pinned(final)  # workers and resumes read the same snapshot
     if final.frame.attrs.get("filled_days"):
         print(f"note: {final.frame.attrs['filled_days']} missing day(s) forward-filled (--fill-gaps)", flush=True)
     # The plan fits the shortest window (make_plan refuses data too short for it); longer ones may not.
-    window = space(family).params[0]  # the shared window range comes first
+    window = space(family).param("window")
     limit = final.plan.max_window(final.frame, horizon=spec.horizon)
-    name = args.study or default_study_name(family, final, spec.horizon)
-    study = open_study(name, args.storage, spec, data_spec, final, seed=args.seed, heartbeat=args.heartbeat)
-    _store_baselines(study, final, spec.horizon)
     max_window = limit if limit < window.high else None
     if max_window:
         print(f"note: windows limited to {window.low}..{max_window} days: longer ones leave the first fold too "
               "little to train on", flush=True)
-    if args.workers > 1:
-        _run_workers(name, spec, data_spec, args, max_window)
-        study = open_study(name, args.storage, spec, data_spec, final, seed=None, heartbeat=args.heartbeat)
+    return spec, data, final, max_window
+
+
+def search_family(family: str, opts: RunOptions) -> dict | None:
+    from search.engine.storage import check_url
+    from search.engine.study import default_study_name, open_study
+
+    spec, data, final, max_window = prepare(family, opts)
+    check_url(opts.storage)
+    opts.ws.check_writable()
+    name = opts.study if opts.study is not None else default_study_name(family, final, spec.horizon)
+    study = open_study(name, opts.storage, spec, data, final, seed=opts.search.seed, heartbeat=opts.search.heartbeat)
+    if opts.search.workers > 1:
+        _run_workers(name, spec, data, opts, max_window)
     else:
-        cli.load_tensorflow(args.verbose, threads=args.threads)
-        if args.engine == "keras-tuner":
-            _run_keras_tuner(spec, final, study, args)
+        cli.load_tensorflow(opts.search.verbose, threads=opts.search.threads)
+        if opts.search.engine == "keras-tuner":
+            _run_keras_tuner(spec, final, study, opts)
         else:
-            run_trials(study, spec, final, args, max_window=max_window)
-    return finish(study, args)
+            run_trials(study, spec, final, opts, max_window=max_window)
+    return finish(study, opts)
 
 
-def _store_baselines(study, final, horizon: int) -> None:
-    """Naive's and the classical models' validation forecasts, once per study (ensembles read them)."""
-    from search.engine.artifacts import BASELINES_KEY, artifact_store, save_table
-    from search.engine.storage import RUNS
-    from search.evaluation.validation import baseline_table
-
-    if BASELINES_KEY not in study.user_attrs:
-        save_table(study, artifact_store(RUNS), baseline_table(final, horizon), key=BASELINES_KEY,
-                   filename="baselines-validation.csv")
-
-
-def run_trials(study, spec, final, args, *, max_window=None, worker: int | None = None) -> None:
+def run_trials(study, spec, final, opts: RunOptions, *, max_window=None, worker: int | None = None) -> None:
     """Run ``spec.trials`` trials of the study in this process, one line per trial."""
     from tqdm import tqdm
 
     from search.engine.artifacts import artifact_store
     from search.engine.objective import TRIAL_FAILURES, Objective
-    from search.engine.storage import RUNS
     from search.engine.trainer import freeze_long_lived_objects, use_gpu_if_present
 
     gpus = use_gpu_if_present()
@@ -103,8 +133,8 @@ def run_trials(study, spec, final, args, *, max_window=None, worker: int | None 
     print(f"{prefix}study {study.study_name}: family {spec.family}, {spec.sampler} sampler, {spec.pruner} pruner, "
           f"{spec.trials} trials, {spec.folds} fold(s), up to {spec.epochs} epochs, horizon {spec.horizon}, "
           f"{'GPU' if gpus else 'CPU'}; {finished} earlier trials", flush=True)
-    objective = Objective(spec, final.search(), seed=args.seed + finished + 1000 * (worker or 0),
-                          max_window=max_window, artifacts=artifact_store(RUNS))
+    objective = Objective(spec, final.search(), seed=opts.search.seed, max_window=max_window,
+                          artifacts=artifact_store(opts.ws.artifacts))
     freeze_long_lived_objects()  # once, where this process starts its trials
     bar = tqdm(total=spec.trials, unit="trial", leave=False, file=sys.stderr,
                disable=not sys.stderr.isatty() or worker is not None)
@@ -116,7 +146,7 @@ def run_trials(study, spec, final, args, *, max_window=None, worker: int | None 
 
     started = time.perf_counter()
     try:
-        study.optimize(objective, n_trials=spec.trials, timeout=args.timeout, callbacks=[on_trial],
+        study.optimize(objective, n_trials=spec.trials, timeout=opts.search.timeout, callbacks=[on_trial],
                        catch=TRIAL_FAILURES, gc_after_trial=False)
     except KeyboardInterrupt:
         print(f"\n{prefix}interrupted: the running trial is marked FAIL; the study is kept.", flush=True)
@@ -126,30 +156,27 @@ def run_trials(study, spec, final, args, *, max_window=None, worker: int | None 
         print(f"{prefix}{summary_line(study)}; {time.perf_counter() - started:.0f}s", flush=True)
 
 
-def _worker(name: str, spec, data_spec, args, worker: int, threads: int, max_window) -> None:
+def _worker(name: str, spec, data: DataSpec, opts: RunOptions, worker: int, threads: int, max_window) -> None:
     """One worker process: its share of the trials, on the shared study (a function, not a command line)."""
     from search.engine.study import open_study
 
-    cli.quiet_libraries(args.verbose)
-    cli.load_tensorflow(args.verbose, threads=threads)
-    final = data_spec.final_data(spec.horizon)
-    study = open_study(name, args.storage, spec, data_spec, final, seed=args.seed + 1000 * worker,
-                       heartbeat=args.heartbeat)
+    cli.quiet_libraries(opts.search.verbose)
+    cli.load_tensorflow(opts.search.verbose, threads=threads)
+    final = data.final_data(spec.horizon)
+    study = open_study(name, opts.storage, spec, data, final, seed=opts.search.seed, heartbeat=opts.search.heartbeat)
     try:
-        run_trials(study, spec, final, args, max_window=max_window, worker=worker)
+        run_trials(study, spec, final, opts, max_window=max_window, worker=worker)
     except KeyboardInterrupt:
         sys.exit(130)
 
 
-def _run_workers(name: str, spec, data_spec, args, max_window) -> None:
-    from dataclasses import replace
-
-    threads = args.threads or max(1, (os.cpu_count() or 1) // args.workers)
-    shares = [spec.trials // args.workers + (i < spec.trials % args.workers) for i in range(args.workers)]
-    print(f"{args.workers} workers x {threads} TensorFlow thread(s): {shares} trials", flush=True)
+def _run_workers(name: str, spec, data: DataSpec, opts: RunOptions, max_window) -> None:
+    workers = opts.search.workers
+    threads = opts.search.threads or max(1, (os.cpu_count() or 1) // workers)
+    shares = [spec.trials // workers + (i < spec.trials % workers) for i in range(workers)]
+    print(f"{workers} workers x {threads} TensorFlow thread(s): {shares} trials", flush=True)
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: TensorFlow is not fork-safe
-    procs = [context.Process(target=_worker,
-                             args=(name, replace(spec, trials=n), data_spec, args, i, threads, max_window))
+    procs = [context.Process(target=_worker, args=(name, replace(spec, trials=n), data, opts, i, threads, max_window))
              for i, n in enumerate(shares) if n]
     for p in procs:
         p.start()
@@ -165,49 +192,51 @@ def _run_workers(name: str, spec, data_spec, args, max_window) -> None:
         raise cli.UsageError(f"a worker exited with status {max(codes)}; the study is kept, see its output above")
 
 
-def _run_keras_tuner(spec, final, study, args) -> None:
+def _run_keras_tuner(spec, final, study, opts: RunOptions) -> None:
+    from search.engine.artifacts import artifact_store
     from search.engine.kt_engine import copy_into_study, run_keras_tuner
-    from search.engine.storage import RUNS
 
     print(f"study {study.study_name}: keras-tuner Hyperband, {spec.trials} trials, up to {spec.epochs} epochs, "
           f"{spec.folds} fold(s)", flush=True)
     started = time.perf_counter()
     before = len(study.trials)
-    _, _, tuner = run_keras_tuner(spec, final.search(), directory=str(RUNS / "keras-tuner" / study.study_name),
-                                  seconds=args.timeout, max_trials=spec.trials, seed=args.seed)
-    copy_into_study(study, tuner)
+    _, _, tuner = run_keras_tuner(spec, final.search(), directory=str(opts.ws.root / "keras-tuner" / study.study_name),
+                                  seconds=opts.search.timeout, max_trials=spec.trials, seed=opts.search.seed)
+    copy_into_study(study, tuner, artifact_store(opts.ws.artifacts))
     for trial in study.get_trials(deepcopy=False)[before:]:
         print(trial_line(trial), flush=True)
     print(f"{summary_line(study)}; {time.perf_counter() - started:.0f}s", flush=True)
 
 
-def finish(study, args) -> dict | None:
+def finish(study, opts: RunOptions) -> dict | None:
     """Retrain, forecast and report, unless asked not to; say what was kept when interrupted."""
     import optuna
 
-    if args.no_retrain or not any(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials):
+    if opts.retrain is None or not any(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials):
         return None
-    cli.load_tensorflow(args.verbose)
+    cli.load_tensorflow(opts.search.verbose)
     from search.engine.artifacts import artifact_store
-    from search.engine.storage import RUNS
+    from search.engine.storage import redact
+    from search.engine.study import final_data_of, identity
     from search.evaluation.retrain import retrain_study
     from search.reporting.tables import format_table
 
-    print(f"retraining the top {args.retrain_top} configuration(s) with {args.seeds} seed(s); protocols: static"
-          + (f" and refit every {args.refit_every} days" if args.refit_every else "") + "...", flush=True)
+    r = opts.retrain
+    print(f"retraining the top {r.top} configuration(s) with {r.seeds} seed(s); protocols: "
+          + ", ".join(p.label for p in r.protocols.protocols()) + "...", flush=True)
+    ident = identity(study, opts.storage)
     try:
-        summary = retrain_study(study, top=args.retrain_top, seeds=args.seeds, refit_every=args.refit_every,
-                                warm=args.refit_from == "warm", store=artifact_store(RUNS))
+        summary = retrain_study(study, ident, options=r, ws=opts.ws, store=artifact_store(opts.ws.artifacts))
     except KeyboardInterrupt:
         print(f"\ninterrupted while retraining: the study's trials and any earlier results are kept; finish with "
-              f"`python -m search.retrain --study {study.study_name}`", flush=True)
+              f"`python -m search.retrain --study {study.study_name} --storage {redact(opts.storage)}`", flush=True)
         raise
     print(format_table(summary), flush=True)
-    if not args.no_report:
-        from search.reporting.forecast import forecast_study
+    if opts.forecast_days:
+        from search.reporting.forecast import forecast
         from search.reporting.report import write_study_report
 
-        _, chart = forecast_study(study, days=args.forecast_days)
-        where = write_study_report(study)
+        _, chart = forecast(ident, final_data_of(study).frame, days=opts.forecast_days, ws=opts.ws)
+        where = write_study_report(study, ident, opts.ws)
         print(f"report: {where / 'report.html'} (also report.md, best_config.json); forecast: {chart}", flush=True)
     return summary

@@ -1,51 +1,58 @@
-"""What retraining leaves under ``runs/<study>/``, written once and read by one loader.
+"""What retraining leaves in a study's (or ensemble's) results folder, written once and read by one loader.
 
-- ``retrain.json``: every candidate's scores under every protocol, the recommendation, intervals;
-- ``predictions/*.csv``: the tables of forecasts those scores come from (one per protocol, plus
-  the validation days);
-- ``models/*.keras``: the retrained models of the static protocol.
+- ``identity.json``: whose results these are (:mod:`search.workspace`);
+- ``retrain.json``: every candidate's scores under every protocol, the recommendation, intervals,
+  and the identity it was computed for;
+- ``retrain-*/predictions/*.csv``: the tables of forecasts those scores come from (one per
+  protocol, plus the validation days);
+- ``retrain-*/models/*.keras``: the retrained models of the static protocol.
 
 Evaluation writes these files (atomically, :mod:`search.files`); reports and forecasts read them
-with :func:`read_retrain`, which checks that every file the summary names exists and is whole,
-and names the broken one otherwise.
+with :func:`reading`, which checks that the summary belongs to the identity asked for and that
+every file it names exists and is whole, and names the broken one otherwise. Retrains of one
+identity run one at a time (:func:`retraining`); a reader holds a shared lock, so the folder it
+reads is never removed under it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
-import time
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 
-from search.engine.storage import RUNS
 from search.errors import ResultsError
-from search.files import write_json
+from search.files import locked, new_folder, write_json
+from search.workspace import Identity, Workspace
 
 SUMMARY = "retrain.json"
 
 
-def run_dir(study_name: str, runs_dir: Path = RUNS) -> Path:
-    return Path(runs_dir) / study_name
+@contextlib.contextmanager
+def retraining(ws: Workspace, ident: Identity, *, say=print) -> Iterator[tuple[Path, Path]]:
+    """``(folder, work)``: the identity's results folder and a fresh work folder inside it, while
+    no other retrain of the same identity runs (a second one waits for the first)."""
+    folder = ws.claim(ident)
+    with locked(folder / ".retrain.lock", waiting=lambda: say(f"waiting for another retrain of {ident.name} to "
+                                                              f"finish ({folder / '.retrain.lock'})...")):
+        yield folder, new_folder(folder, "retrain-")
 
 
-def new_work_dir(name: str, runs_dir: Path = RUNS) -> Path:
-    """A fresh folder for one retrain's files; :func:`publish` makes it the current one."""
-    return run_dir(name, runs_dir) / time.strftime("retrain-%Y%m%d-%H%M%S")
-
-
-def publish(summary: dict, work: Path, runs_dir: Path = RUNS) -> Path:
+def publish(folder: Path, summary: dict, work: Path) -> Path:
     """Write ``retrain.json`` (it names files in ``work`` only), then remove earlier retrains' folders.
 
     Until the rename that writes ``retrain.json``, the earlier summary and its files stay whole:
     an interrupted retrain loses nothing already earned."""
-    path = run_dir(summary["study"], runs_dir) / SUMMARY
-    write_json(path, summary)
-    for old in path.parent.glob("retrain-*"):
-        if old != work and old.is_dir():
-            shutil.rmtree(old, ignore_errors=True)
+    path = folder / SUMMARY
+    with locked(folder / ".read.lock"):
+        write_json(path, summary)
+        for old in folder.glob("retrain-*"):
+            if old != work and old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
     return path
 
 
@@ -62,9 +69,9 @@ def _named_files(summary: dict) -> list[str]:
     return files
 
 
-def _check_file(path: Path) -> None:
+def _check_file(path: Path, again: str) -> None:
     if not path.is_file():
-        raise ResultsError(f"{path}: missing; run `python -m search.retrain` again")
+        raise ResultsError(f"{path}: missing; {again}")
     if path.suffix == ".keras":
         try:
             with zipfile.ZipFile(path) as archive:
@@ -72,34 +79,57 @@ def _check_file(path: Path) -> None:
         except (zipfile.BadZipFile, OSError):
             broken = path.name
         if broken:
-            raise ResultsError(f"{path}: not a complete model file (interrupted save?); "
-                               "run `python -m search.retrain` again")
+            raise ResultsError(f"{path}: not a complete model file (interrupted save?); {again}")
     elif path.suffix == ".csv":
         try:
             pd.read_csv(path, nrows=1)
         except (ValueError, OSError) as err:
-            raise ResultsError(f"{path}: unreadable table ({err}); run `python -m search.retrain` again") from None
+            raise ResultsError(f"{path}: unreadable table ({err}); {again}") from None
 
 
-def read_retrain(study_name: str, runs_dir: Path = RUNS, *, verify: bool = True) -> dict:
-    """``retrain.json`` of a study, with every file it names checked (``verify``)."""
-    path = run_dir(study_name, runs_dir) / SUMMARY
+def again_hint(ident: Identity) -> str:
+    if ident.kind == "ensemble":
+        return "build it again with `python -m search.ensemble`"
+    return f"run `python -m search.retrain --study {ident.name}` again"
+
+
+def load_summary(folder: Path, ident: Identity, *, verify: bool = True) -> dict:
+    """``retrain.json`` of ``folder``, checked to belong to ``ident``, with every file it names checked."""
+    path = folder / SUMMARY
+    again = again_hint(ident)
     if not path.is_file():
-        raise ResultsError(f"{path}: no retrained results; run `python -m search.retrain --study {study_name}` first")
+        raise ResultsError(f"{path}: no retrained results; {again.replace(' again', '')} first")
     try:
         summary = json.loads(path.read_text())
     except (ValueError, OSError) as err:
-        raise ResultsError(f"{path}: unreadable ({err}); run `python -m search.retrain --study {study_name}`") \
-            from None
-    if not summary.get("protocols"):
-        raise ResultsError(f"{path}: no scored forecaster in it; run `python -m search.retrain "
-                           f"--study {study_name}`")
+        raise ResultsError(f"{path}: unreadable ({err}); {again}") from None
+    if not isinstance(summary, dict) or not summary.get("protocols"):
+        raise ResultsError(f"{path}: no scored forecaster in it; {again}")
+    if summary.get("identity", {}).get("uid") != ident.uid:
+        raise ResultsError(f"{path}: belongs to another {ident.kind} named {ident.name!r}; {again}")
     if verify:
         for name in _named_files(summary):
-            _check_file(path.parent / name)
+            _check_file(folder / name, again)
     return summary
 
 
-def read_table(study_name: str, name: str, runs_dir: Path = RUNS) -> pd.DataFrame:
-    """A predictions table named in ``retrain.json`` (relative to the study's folder)."""
-    return pd.read_csv(run_dir(study_name, runs_dir) / name, parse_dates=["date"])
+@contextlib.contextmanager
+def reading(ws: Workspace, ident: Identity, *, verify: bool = True) -> Iterator[tuple[Path, dict]]:
+    """``(folder, summary)`` of ``ident``'s results, held so that no retrain removes them meanwhile."""
+    folder = ws.find(ident)
+    if folder is None:
+        hint = again_hint(ident).replace(" again", "")
+        raise ResultsError(f"{ident.describe()} has no retrained results in {ws.root}; {hint} first")
+    with locked(folder / ".read.lock", shared=True):
+        yield folder, load_summary(folder, ident, verify=verify)
+
+
+def read_summary(ws: Workspace, ident: Identity, *, verify: bool = True) -> dict:
+    """``retrain.json`` of ``ident`` (checked), for a caller that reads nothing else of the folder."""
+    with reading(ws, ident, verify=verify) as (_, summary):
+        return summary
+
+
+def read_table(folder: Path, name: str) -> pd.DataFrame:
+    """A predictions table named in ``retrain.json`` (relative to the results folder)."""
+    return pd.read_csv(Path(folder) / name, parse_dates=["date"])

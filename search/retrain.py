@@ -6,7 +6,8 @@ shrunk toward naive, under the static fit and a rolling refit.
     python -m search.retrain --config runs/reports/lstm-btc-h1/best_config.json
 
 Writes ``runs/<study>/retrain.json`` and the files it names. Reports read these; they do not
-recompute. An interrupted retrain leaves the earlier results as they were.
+recompute. An interrupted retrain leaves the earlier results as they were; a second retrain of the
+same study waits for the first.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sys
 from pathlib import Path
 
 from search import cli
+from search.evaluation.options import RULE, RULES, SEEDS, RetrainOptions
 
 
 @cli.main_guard
@@ -24,37 +26,51 @@ def main(argv=None) -> int:
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--study", help="study name (see `python -m search.report --all`)")
     which.add_argument("--config", type=Path, help="a best_config.json written by search.report: retrain from it alone")
-    parser.add_argument("--storage", help="storage URL (default: sqlite:///runs/optuna.db)")
-    parser.add_argument("--top", type=cli.at_least(1), default=3, help="best configurations to retrain (default 3)")
-    parser.add_argument("--seeds", type=cli.at_least(1), default=3, help="random seeds per configuration (default 3)")
+    cli.add_workspace(parser)
+    parser.add_argument("--top", type=cli.at_least(1), default=RetrainOptions.top,
+                        help=f"best configurations to retrain (default {RetrainOptions.top})")
+    parser.add_argument("--seeds", type=cli.at_least(1), default=SEEDS,
+                        help=f"random seeds per configuration (default {SEEDS})")
+    parser.add_argument("--guard", choices=RULES, default=RULE, help=f"the recommendation's guard (default {RULE})")
     cli.add_protocol_options(parser)
     parser.add_argument("--verbose", action="store_true", help="show TensorFlow's logging")
     args = parser.parse_args(argv)
     cli.quiet_libraries(args.verbose)
+    ws = cli.workspace(args)
     if args.config:
+        from search.evaluation.from_config import read_config_file
+
+        config_file = read_config_file(args.config)  # a malformed file is one line before TensorFlow loads
+        ws.check_writable()
         cli.load_tensorflow(args.verbose)
         from search.evaluation.from_config import retrain_from_file
 
-        result = retrain_from_file(args.config)
+        result = retrain_from_file(config_file, ws)
         print(json.dumps({k: result[k] for k in ("mean", "std", "rel_mae", "dm_p", "beats_naive")}, indent=2))
         return 0
-    from search.engine.study import load_existing, require_completed
+    from search.engine.storage import redact
+    from search.engine.study import final_data_of, identity, load_existing, require_completed
 
-    study = load_existing(args.study, args.storage)
+    storage_url = cli.storage_of(args)
+    study = load_existing(args.study, storage_url)
     require_completed(study)
+    final_data_of(study)  # the data is still there and unchanged: one line if not
+    ws.check_writable()
     cli.load_tensorflow(args.verbose)
     from search.engine.artifacts import artifact_store
-    from search.engine.storage import RUNS
     from search.evaluation.retrain import retrain_study
     from search.reporting.tables import format_table
 
     print(f"retraining {study.study_name}...", flush=True)
+    options = RetrainOptions(top=args.top, seeds=args.seeds, protocols=cli.protocols(args), rule=args.guard)
     try:
-        summary = retrain_study(study, top=args.top, seeds=args.seeds, refit_every=args.refit_every,
-                                warm=args.refit_from == "warm", store=artifact_store(RUNS, create=False))
+        summary = retrain_study(study, identity(study, storage_url), options=options, ws=ws,
+                                store=artifact_store(ws.artifacts, create=False))
     except KeyboardInterrupt:
-        print(f"\ninterrupted: earlier results in runs/{study.study_name}/ are kept as they were; run "
-              f"`python -m search.retrain --study {study.study_name}` again to finish", flush=True)
+        again = f"python -m search.retrain --study {study.study_name}" + (
+            f" --storage {redact(args.storage)}" if args.storage else "")
+        print(f"\ninterrupted: earlier results of {study.study_name} are kept as they were; run `{again}` again "
+              "to finish", flush=True)
         return 130
     print(format_table(summary))
     return 0

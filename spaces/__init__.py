@@ -1,5 +1,16 @@
 """Search spaces and model builders, one module per family.
 
+A family is one module ``spaces/<name>.py`` (and its study, ``studies/<name>.toml``); nothing else
+names it. The module declares:
+
+- ``SPACE``: its hyperparameters (:class:`~spaces.space.Space`), beside the shared ones;
+- ``build(config, n_features, horizon) -> keras.Model`` (uncompiled);
+- ``PRESETS`` (name -> configuration) and ``SEED_PRESET``, the one every study enqueues first;
+- optionally ``GROUP_SIZE`` (models of one configuration trained side by side on a CPU; default
+  8) or ``group_size(config)``, ``features(config)`` (input columns beside the price),
+  ``training_view(model, config)`` (what trains, on which per-sample loss) and
+  ``member_predictions(model, X)`` (members' forecasts, for the seed's band).
+
 A configuration is a plain JSON-able dict: ``family``, the shared parameters, the family's own,
 and the study's training settings (``epochs``, ``patience``). Declarations import no TensorFlow:
 a command checks its arguments and data before Keras loads (builders import it when called).
@@ -9,33 +20,49 @@ Example:
     >>> config = spaces.preset("seed-dense-w7")
     >>> config["window"], config["units"]
     (7, 128)
-    >>> spaces.space("dense", max_window=30).params[0]
+    >>> spaces.space("dense", max_window=30).param("window")
     Int(name='window', when=(), low=7, high=30, log=True, step=1)
-    >>> model = spaces.build(config, n_features=1, horizon=1)  # doctest: +SKIP
-    >>> model.output_shape  # doctest: +SKIP
+    >>> spaces.problems({**config, "units": "many"})
+    ["units = 'many': allowed a whole number in 16 .. 512"]
+    >>> spaces.build(config, n_features=1, horizon=1).output_shape
     (None, 1)
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
+import pkgutil
 from types import ModuleType
 
-from spaces.shared import SHARED, TRAINING_DEFAULTS
+from spaces.shared import SHARED, loss_fn
 from spaces.space import Space
 
-# The one list of families; each is the module spaces/<name>.py.
-FAMILIES: tuple[str, ...] = ("dense", "conv1d", "lstm", "multivariate", "nbeats", "ensemble")
+NOT_FAMILIES = {"shared", "space", "layers"}
+# Keys of a configuration besides its space's parameters: what it is and how long it trains.
+SETTINGS = ("family", "epochs", "patience", "horizon")
+CPU_GROUP_SIZE, GPU_GROUP_SIZE = 8, 128
+
+
+def families() -> tuple[str, ...]:
+    """Every family module on the package path, by name."""
+    return _discover(tuple(__path__))
+
+
+@functools.lru_cache(maxsize=4)
+def _discover(path: tuple[str, ...]) -> tuple[str, ...]:
+    names = {m.name for m in pkgutil.iter_modules(path) if m.name not in NOT_FAMILIES}
+    return tuple(sorted(n for n in names if hasattr(importlib.import_module(f"spaces.{n}"), "SPACE")))
 
 
 def family(name: str) -> ModuleType:
-    if name not in FAMILIES:
-        raise ValueError(f"unknown family {name!r}; choose from {', '.join(FAMILIES)}")
+    if name not in families():
+        raise ValueError(f"unknown family {name!r}; choose from {', '.join(families())}")
     return importlib.import_module(f"spaces.{name}")
 
 
 def _all_presets() -> dict[str, dict]:
-    return {name: cfg for f in FAMILIES for name, cfg in family(f).PRESETS.items()}
+    return {name: cfg for f in families() for name, cfg in family(f).PRESETS.items()}
 
 
 def seed_preset(name: str) -> str:
@@ -50,12 +77,11 @@ def space(name: str, *, max_window: int | None = None) -> Space:
 
 
 def sample_optuna(name: str, trial, *, max_window: int | None = None, **settings) -> dict:
-    return {"family": name, **space(name, max_window=max_window).sample_optuna(trial), **TRAINING_DEFAULTS,
-            **settings}
+    return {"family": name, **space(name, max_window=max_window).sample_optuna(trial), **settings}
 
 
 def sample_keras_tuner(name: str, hp, **settings) -> dict:
-    return {"family": name, **space(name).sample_keras_tuner(hp), **TRAINING_DEFAULTS, **settings}
+    return {"family": name, **space(name).sample_keras_tuner(hp), **settings}
 
 
 def preset(name: str) -> dict:
@@ -69,9 +95,27 @@ def preset_names() -> list[str]:
     return list(_all_presets())
 
 
+def problems(config: dict) -> list[str]:
+    """Why ``config`` is not a point of its family's declared space (empty when it is one)."""
+    name = config.get("family")
+    if name not in families():
+        return [f"family = {name!r}: allowed one of {', '.join(map(repr, families()))}"]
+    out = space(name).problems(config, extra=SETTINGS)
+    for key in ("epochs", "patience"):
+        value = config.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            out.append(f"{key} = {value!r}: allowed a whole number of at least 1")
+    return out
+
+
+def _hook(config: dict, name: str):
+    return getattr(family(config["family"]), name, None)
+
+
 def features(config: dict) -> list[str]:
     """Extra input columns the configuration asks for (beside the price)."""
-    return family("multivariate").features(config) if config["family"] == "multivariate" else []
+    hook = _hook(config, "features")
+    return hook(config) if hook else []
 
 
 def build(config: dict, n_features: int, horizon: int):
@@ -80,11 +124,21 @@ def build(config: dict, n_features: int, horizon: int):
 
 
 def training_view(model, config: dict):
-    """The model to train and its per-sample loss ``(y_true, y_pred) -> (batch,)``.
+    """The model to train and its per-sample loss ``(y_true, y_pred) -> (batch,)``: the model itself
+    on the configuration's loss, unless the family says otherwise (an ensemble trains its members)."""
+    hook = _hook(config, "training_view")
+    return hook(model, config) if hook else (model, loss_fn(config["loss"]))
 
-    An ensemble trains each member on its own loss; every other family trains the model itself."""
-    from spaces.shared import loss_fn
 
-    if config["family"] != "ensemble":
-        return model, loss_fn(config["loss"])
-    return family("ensemble").training_view(model, config)
+def member_predictions(model, config: dict, X):
+    """Members' forecasts ``(n, members, horizon)`` of a family with members, else None."""
+    hook = _hook(config, "member_predictions")
+    return hook(model, X) if hook else None
+
+
+def group_size(config: dict, *, gpu: bool) -> int:
+    """Models of one configuration to train side by side (see :mod:`search.engine.trainer`)."""
+    if gpu:
+        return GPU_GROUP_SIZE
+    hook = _hook(config, "group_size")
+    return hook(config) if hook else getattr(family(config["family"]), "GROUP_SIZE", CPU_GROUP_SIZE)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from spaces.shared import SEED_SETTINGS, dropout, sequence
+from spaces.shared import SEED_SETTINGS, dropout, sequence, single_body
 from spaces.space import Choice, Int, Space
 
 SPACE = Space([
@@ -31,11 +31,7 @@ def body(x, config: dict):
     return layers.Flatten()(x)
 
 
-def build(config: dict, n_features: int, horizon: int):
-    import keras
-
-    inputs = keras.Input((config["window"], n_features))
-    return keras.Model(inputs, keras.layers.Dense(horizon)(body(inputs, config)), name="conv1d")
+build = single_body(body, "conv1d")
 
 
 PRESETS = {

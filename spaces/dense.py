@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from spaces.shared import SEED_SETTINGS, dropout
+from spaces.shared import SEED_SETTINGS, dropout, single_body
 from spaces.space import Choice, Int, Space
 
 SPACE = Space([
@@ -23,11 +23,7 @@ def body(x, config: dict):
     return x
 
 
-def build(config: dict, n_features: int, horizon: int):
-    import keras
-
-    inputs = keras.Input((config["window"], n_features))
-    return keras.Model(inputs, keras.layers.Dense(horizon)(body(inputs, config)), name="dense")
+build = single_body(body, "dense")
 
 
 _SEED = {**SEED_SETTINGS, "family": "dense", "layers": 1, "units": 128, "activation": "relu"}

@@ -21,6 +21,13 @@ def features(config: dict) -> list[str]:
     return [name for name in ("block_reward", "volume") if config.get(name)]
 
 
+def group_size(config: dict) -> int:
+    """As many side by side as its body's family trains."""
+    from spaces import CPU_GROUP_SIZE
+
+    return getattr(BODIES[config["body"]], "GROUP_SIZE", CPU_GROUP_SIZE)
+
+
 def body_config(config: dict) -> dict:
     prefix = config["body"] + "."
     inner = {k[len(prefix):]: v for k, v in config.items() if k.startswith(prefix)}

@@ -13,9 +13,6 @@ SHARED = Space([
     Float("dropout", 0.0, 0.5),
 ])
 
-# Not searched: the study sets them (its epoch cap, its early-stopping patience).
-TRAINING_DEFAULTS = {"epochs": 100, "patience": 20}
-
 # The seed's training settings, the base of every seed preset.
 SEED_SETTINGS = {"scaler": "none", "learning_rate": 1e-3, "batch_size": 128, "loss": "mae",
                  "dropout": 0.0, "epochs": 100, "patience": 100}
@@ -38,6 +35,18 @@ def dropout(x, config: dict):
 
     rate = config.get("dropout", 0.0)
     return keras.layers.Dropout(rate)(x) if rate else x
+
+
+def single_body(body, name: str):
+    """``build`` of a family whose model is its body then a linear head to the horizon."""
+
+    def build(config: dict, n_features: int, horizon: int):
+        import keras
+
+        inputs = keras.Input((config["window"], n_features))
+        return keras.Model(inputs, keras.layers.Dense(horizon)(body(inputs, config)), name=name)
+
+    return build
 
 
 def sequence(inputs, config: dict):

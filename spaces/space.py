@@ -11,6 +11,8 @@ Example:
     >>> trial = optuna.trial.FixedTrial({"layers": 2, "units": 64, "head": "flatten"})
     >>> space.sample_optuna(trial)
     {'layers': 2, 'units': 64, 'head': 'flatten'}
+    >>> space.problems({"layers": 2, "units": -5, "head": "pool"})
+    ['units = -5: allowed a whole number in 16 .. 512', "missing key 'gap'"]
 """
 
 from __future__ import annotations
@@ -39,6 +41,10 @@ class Param:
     def active(self, config: dict) -> bool:
         return all(config.get(parent) in values for parent, values in self.when)
 
+    def problem(self, value) -> str | None:
+        """Why ``value`` is not a point of this parameter (None when it is)."""
+        raise NotImplementedError
+
     def renamed(self, name: str, when: tuple[Condition, ...]) -> Param:
         return replace(self, name=name, when=when)
 
@@ -53,6 +59,11 @@ class Int(Param):
     def __init__(self, name, low, high, *, log=False, step=1, when=None):
         _set(self, name=name, low=low, high=high, log=log, step=step, when=_conditions(when))
 
+    def problem(self, value) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, int) or not self.low <= value <= self.high:
+            return f"{self.name} = {value!r}: allowed a whole number in {self.low} .. {self.high}"
+        return None
+
 
 @dataclass(frozen=True, init=False)
 class Float(Param):
@@ -63,6 +74,11 @@ class Float(Param):
     def __init__(self, name, low, high, *, log=False, when=None):
         _set(self, name=name, low=low, high=high, log=log, when=_conditions(when))
 
+    def problem(self, value) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not self.low <= value <= self.high:
+            return f"{self.name} = {value!r}: allowed a number in {self.low:g} .. {self.high:g}"
+        return None
+
 
 @dataclass(frozen=True, init=False)
 class Choice(Param):
@@ -70,6 +86,12 @@ class Choice(Param):
 
     def __init__(self, name, values, *, when=None):
         _set(self, name=name, values=tuple(values), when=_conditions(when))
+
+    def problem(self, value) -> str | None:
+        # 1 == True in Python: a value must match a choice in type too
+        if not any(value == v and type(value) is type(v) for v in self.values):
+            return f"{self.name} = {value!r}: allowed one of {', '.join(map(repr, self.values))}"
+        return None
 
 
 def _set(obj, **fields):
@@ -96,6 +118,22 @@ class Space:
 
     def __add__(self, other: Space) -> Space:
         return Space(self.params + other.params)
+
+    def param(self, name: str) -> Param:
+        return next(p for p in self.params if p.name == name)
+
+    def problems(self, config: dict, *, extra: tuple[str, ...] = ()) -> list[str]:
+        """Why ``config`` is not a point of this space: a missing or out-of-range active parameter, or a
+        key that is neither an active parameter nor one of ``extra``. Empty when it is one."""
+        out, active = [], set()
+        for p in self.params:
+            if not p.active(config):
+                continue
+            active.add(p.name)
+            out.append(f"missing key {p.name!r}" if p.name not in config else p.problem(config[p.name]))
+        unknown = sorted(set(config) - active - set(extra))
+        out += [f"unknown key {k!r} (not a parameter of this configuration)" for k in unknown]
+        return [p for p in out if p]
 
     def clipped(self, name: str, high: int) -> Space:
         """The same space with integer ``name``'s upper bound lowered to ``high`` (never below its low)."""

@@ -1,10 +1,14 @@
-"""Study declarations, one TOML file per family: sampler, pruner, budget, validation folds, horizon.
+"""Study declarations: how each family's space is searched.
+
+:class:`StudySpec` holds the one set of defaults; ``studies/<family>.toml`` holds only what that
+family's study changes (the LSTM study validates more often and trains fewer epochs, say).
+Command-line flags override both.
 
 Example:
     >>> from studies import load_study_spec
     >>> spec = load_study_spec("lstm", trials=10)
-    >>> spec.family, spec.trials, spec.pruner
-    ('lstm', 10, 'sha')
+    >>> spec.family, spec.trials, spec.pruner, spec.folds
+    ('lstm', 10, 'sha', 3)
 """
 
 from __future__ import annotations
@@ -13,33 +17,34 @@ import sys
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
+from studies.errors import StudyError
+from studies.samplers import PRUNERS, SAMPLERS
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
 HERE = Path(__file__).parent
-SAMPLERS = ("tpe", "random", "cmaes", "gp")
-PRUNERS = ("sha", "hyperband", "median", "none")
+PATHS = [HERE]  # folders searched for <family>.toml, in order
 
-
-class StudyError(ValueError):
-    """A study declaration that cannot be used; the message is ``FILE: problem``."""
+__all__ = ["PATHS", "PRUNERS", "SAMPLERS", "StudyError", "StudySpec", "families", "load_study_spec"]
 
 
 @dataclass(frozen=True)
 class StudySpec:
+    """A family's search. The objective, pooled validation MAE relative to naive, is minimised."""
+
     family: str
-    sampler: str = "tpe"
-    pruner: str = "sha"
-    reduction_factor: int = 4
-    direction: str = "minimize"
-    trials: int = 50
-    epochs: int = 200
-    patience: int = 20
-    eval_every: int = 5
+    sampler: str = "tpe"  # tpe | random | cmaes | gp
+    pruner: str = "sha"  # sha (successive halving) | hyperband | median | none
+    reduction_factor: int = 4  # the pruner keeps the best 1/4 of the trials at each rung
+    trials: int = 50  # trials per run
+    epochs: int = 200  # epoch cap per trial
+    patience: int = 20  # early stopping on validation MASE, in epochs
+    eval_every: int = 5  # epochs per compiled chunk: validation, pruning and early stopping run between chunks
     horizon: int = 1
-    folds: int = 1
+    folds: int = 3  # walk-forward validation: blocks of --val-size days, each trained on all days before it
 
     def __post_init__(self):
         if self.sampler not in SAMPLERS:
@@ -53,15 +58,20 @@ class StudySpec:
                 raise ValueError(f"{key} must be at least 1, got {getattr(self, key)}")
 
 
+def _path(family: str) -> Path | None:
+    return next((folder / f"{family}.toml" for folder in PATHS if (folder / f"{family}.toml").is_file()), None)
+
+
 def families() -> list[str]:
-    return sorted(p.stem for p in HERE.glob("*.toml"))
+    """Families with a declared study."""
+    return sorted({p.stem for folder in PATHS for p in Path(folder).glob("*.toml")})
 
 
 def load_study_spec(family: str, **overrides) -> StudySpec:
     """The family's declaration with ``overrides`` (``None`` values are ignored) applied."""
-    path = HERE / f"{family}.toml"
-    if not path.is_file():
-        raise ValueError(f"no study declared for family {family!r}; declared: {', '.join(families())}")
+    path = _path(family)
+    if path is None:
+        raise StudyError(f"no study declared for family {family!r}; declared: {', '.join(families())}")
     known = {f.name for f in fields(StudySpec)}
     try:
         with open(path, "rb") as fh:
@@ -69,6 +79,9 @@ def load_study_spec(family: str, **overrides) -> StudySpec:
         unknown = sorted(set(declared) - known)
         if unknown:
             raise ValueError(f"unknown key(s) {', '.join(unknown)}")
-        return replace(StudySpec(**declared), **{k: v for k, v in overrides.items() if v is not None and k in known})
+        if declared.get("family", family) != family:
+            raise ValueError(f"declares family {declared['family']!r}, not {family!r}")
+        spec = StudySpec(**{"family": family, **declared})
+        return replace(spec, **{k: v for k, v in overrides.items() if v is not None and k in known})
     except (tomllib.TOMLDecodeError, TypeError, ValueError) as err:
         raise StudyError(f"{path}: {err}") from None

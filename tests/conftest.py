@@ -101,3 +101,19 @@ def copy_of(folder: Path, tmp_path: Path) -> Path:
     target = tmp_path / "work"
     shutil.copytree(folder, target)
     return target
+
+
+def results_of(where: Path, name: str, storage: str | None = None):
+    """``(workspace, identity)`` of study ``name`` whose workspace is ``where/runs``."""
+    from search.engine.study import identity, load_existing
+    from search.workspace import Workspace
+
+    url = storage or f"sqlite:///{where / 'runs' / 'optuna.db'}"
+    return Workspace(where / "runs"), identity(load_existing(name, url), url)
+
+
+def summary_of(where: Path, name: str, storage: str | None = None) -> dict:
+    """A study's ``retrain.json``, read (and checked) the way reports read it."""
+    from search.results import read_summary
+
+    return read_summary(*results_of(where, name, storage))

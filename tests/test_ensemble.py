@@ -20,6 +20,9 @@ STUDY = ["--trials", "3", "--epochs", "4", "--eval-every", "2", "--seeds", "2", 
          "--test-size", "30", "--val-size", "30", "--refit-every", "15", "--no-report"]
 
 
+ENS = "combined-btc_short-h1"
+
+
 def test_greedy_selection_improves_on_every_single_candidate():
     rng = np.random.default_rng(0)
     y = 100 + rng.normal(size=(500, 1)).cumsum(axis=0)
@@ -45,57 +48,64 @@ def two_studies(tmp_path_factory, btc_short):
 
 
 def summary(where) -> dict:
-    return json.loads((where / "runs" / "ensemble-btc_short-h1" / "retrain.json").read_text())
+    return json.loads((where / "runs" / "ensembles" / ENS / "retrain.json").read_text())
 
 
 def test_ensemble_is_selected_on_validation_and_scored_on_test(two_studies):
     s = summary(two_studies)
     rec = s["recommendation"]
-    assert sum(rec["weights"].values()) == pytest.approx(1.0)
-    assert rec["cross_fitted"] and rec["val_rel_mae_selected_on"] <= min(
-        c["val_rel_mae"] for c in s["validation"]["candidates"]) + 1e-12  # greedy never ends worse than its start
+    assert s["kind"] == "ensemble" and s["studies"] == ["dense-btc_short-h1", "conv1d-btc_short-h1"]
+    assert sum(rec["weights"].values()) == pytest.approx(1.0) and rec["cross_fitted"]
     assert [p["key"] for p in s["protocols"]] == ["static", "refit15-warm"]
-    for p in s["protocols"]:
-        table = pd.read_csv(two_studies / "runs" / "ensemble-btc_short-h1" / p["table"])
-        combined = sum(w * table[name] for name, w in rec["weights"].items())
-        np.testing.assert_allclose(table["ensemble-btc_short-h1"], combined, rtol=1e-6)
-        names = {r["name"] for r in p["rows"]}
-        assert {"naive", "AutoETS", "ensemble-btc_short-h1"} <= names and set(p["mcs"]["members"]) <= names
+    validation = pd.read_csv(two_studies / "runs" / "ensembles" / ENS / s["validation"]["csv"])
+    # Cross-fitted: each fold's ensemble forecast uses weights chosen on the other folds, so on a
+    # fold it generally differs from the final weights' combination.
+    final_weights = sum(w * validation[n] for n, w in rec["weights"].items())
+    assert not np.allclose(validation[ENS], final_weights)
 
 
 def test_ensemble_saves_reloads_and_forecasts(two_studies, monkeypatch, capsys):
-    from data import FinalData, load, make_plan
+    from data import DataSpec
     from search.engine.trainer import predict
     from search.evaluation.refit import load_model
 
     s = summary(two_studies)
-    saved = json.loads((two_studies / "runs" / "ensemble-btc_short-h1" / s["ensemble"]).read_text())
+    folder = two_studies / "runs" / "ensembles" / ENS
+    saved = json.loads((folder / s["ensemble"]).read_text())
     assert saved["recommendation"]["weights"] == s["recommendation"]["weights"]
-    static = pd.read_csv(two_studies / "runs" / "ensemble-btc_short-h1" / s["protocols"][0]["table"])
-    spec = saved["data"]
-    frame = load(spec["data"])
-    final = FinalData(frame, make_plan(frame, window=7, horizon=1, test_size=spec["test_size"],
-                                       val_size=spec["val_size"], folds=spec["folds"]))
+    static = pd.read_csv(folder / s["protocols"][0]["table"])
+    final = DataSpec.from_dict(saved["data"]).final_data(1)
+    reloaded = {}
     for member in (m for m in saved["members"] if m["kind"] == "config"):
         test = final.test(window=member["config"]["window"], horizon=1)
         preds = []
         for path in member["models"]:  # reloaded from disk, they forecast what was scored
-            model, scaler = load_model(two_studies / "runs" / "ensemble-btc_short-h1" / path)
+            model, scaler = load_model(folder / path)
             preds.append(predict(model, scaler, test))
-        np.testing.assert_allclose(np.mean(preds, axis=0).ravel(), static[member["name"]], rtol=1e-5)
+        reloaded[member["name"]] = np.mean(preds, axis=0).ravel()
+        np.testing.assert_allclose(reloaded[member["name"]], static[member["name"]], rtol=1e-5)
+    # The scored ensemble is the weighted mean of what the saved members and the plain forecasters give.
+    rebuilt = sum(w * (reloaded[n] if n in reloaded else static[n]) for n, w in saved["recommendation"]["weights"].items())
+    np.testing.assert_allclose(static[ENS], rebuilt, rtol=1e-5)
     monkeypatch.chdir(two_studies)
-    assert forecast.main(["--ensemble", "ensemble-btc_short-h1", "--days", "3"]) == 0
+    assert forecast.main(["--ensemble", ENS, "--days", "3"]) == 0
     out = capsys.readouterr().out
-    assert "2021-05-19" in out and "ensemble of" in out
+    fc = pd.read_csv(folder / "forecast.csv")
+    assert list(fc["date"]) == ["2021-05-19", "2021-05-20", "2021-05-21"] and np.isfinite(fc["forecast"]).all()
+    assert (fc["lo95"] < fc["forecast"]).all() and (fc["forecast"] < fc["hi95"]).all() and "ensemble of" in out
 
 
-def test_the_leaderboard_lists_the_ensemble(two_studies):
+def test_the_leaderboard_lists_the_ensemble_beside_its_studies(two_studies):
     proc = subprocess.run([sys.executable, "-m", "search.report", "--all"], cwd=two_studies, capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     board = (two_studies / "runs" / "reports" / "leaderboard.md").read_text()
-    assert "[ensemble-btc_short-h1](ensemble-btc_short-h1/report.html)" in board
-    assert (two_studies / "runs" / "reports" / "ensemble-btc_short-h1" / "report.html").is_file()
+    s = summary(two_studies)
+    row = next(line for line in board.splitlines() if f"[{ENS}](ensembles/{ENS}/report.html)" in line)
+    ens = next(r for r in s["protocols"][0]["rows"] if r["name"] == ENS)
+    assert f"| {ens['rel_mae']:.4f} " in row and "| ensemble " in row
+    assert "[dense-btc_short-h1](dense-btc_short-h1/report.html)" in board
+    assert (two_studies / "runs" / "reports" / "ensembles" / ENS / "report.html").is_file()
 
 
 def test_incompatible_or_empty_studies_are_one_line(two_studies, btc_short, capsys, monkeypatch):
@@ -103,6 +113,8 @@ def test_incompatible_or_empty_studies_are_one_line(two_studies, btc_short, caps
     optuna.create_study(study_name="empty", storage="sqlite:///runs/optuna.db")
     for argv, message in (
         (["--studies", "dense-btc_short-h1,empty"], "'empty' has no completed trial"),
+        (["--studies", "dense-btc_short-h1", "--name", "conv1d-btc_short-h1"], "is a study's name"),
+        (["--studies", "dense-btc_short-h1", "--name", ENS], "holds the results of another ensemble"),
         (["--studies", "dense-btc_short-h1,nosuch"], "no study 'nosuch'"),
         (["--dataset", "nothing"], "no study of dataset 'nothing'"),
     ):

@@ -15,8 +15,7 @@ import pytest
 
 from search.errors import ResultsError
 from search.files import write_text, write_with
-from search.results import read_retrain
-from tests.conftest import copy_of
+from tests.conftest import copy_of, require, summary_of
 
 
 def cli(command: str, *argv, cwd) -> subprocess.CompletedProcess:
@@ -47,11 +46,11 @@ def test_an_interrupted_write_leaves_the_old_file_and_no_debris(tmp_path):
 
 def test_a_truncated_model_is_named_and_never_trusted(retrained, tmp_path):
     work = copy_of(retrained, tmp_path)
-    summary = read_retrain("tiny", work / "runs")
+    summary = summary_of(work, "tiny")
     model = work / "runs" / "tiny" / summary["retrained"][0]["seeds"][0]["model"]
     model.write_bytes(model.read_bytes()[: model.stat().st_size // 2])  # what a killed save leaves
     with pytest.raises(ResultsError, match=f"{model.name}: not a complete model file"):
-        read_retrain("tiny", work / "runs")
+        summary_of(work, "tiny")
     line = one_line(cli("report", "--study", "tiny", cwd=work))
     assert model.name in line and "not a complete model file" in line
     assert not (work / "runs" / "reports").exists()  # no report built on it
@@ -68,10 +67,10 @@ def test_ctrl_c_during_retrain_keeps_the_earlier_results(retrained, tmp_path):
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
-    assert "earlier results in runs/tiny/ are kept" in out and "python -m search.retrain --study tiny" in out
+    assert "earlier results of tiny are kept" in out and "python -m search.retrain --study tiny" in out
     assert "Traceback" not in err
     assert (work / "runs" / "tiny" / "retrain.json").read_text() == before
-    read_retrain("tiny", work / "runs")  # every file the old summary names is still whole
+    summary_of(work, "tiny")  # every file the old summary names is still whole
     assert cli("report", "--study", "tiny", cwd=work).returncode == 0
 
 
@@ -119,8 +118,7 @@ def test_a_read_only_database_says_so(btc_short, tmp_path):
     db.chmod(0o444)
     # Root writes through permission bits; an immutable file stops root too.
     immutable = os.getuid() == 0 and subprocess.run(["chattr", "+i", str(db)], capture_output=True).returncode == 0
-    if os.getuid() == 0 and not immutable:
-        pytest.skip("running as root on a file system without chattr +i: no file is read-only to root")
+    require(os.getuid() != 0 or immutable, "chattr +i (as root, no file is read-only otherwise)")
     try:
         proc = cli("run", "--family", "dense", "--data", str(btc_short), "--study", "ro", "--storage",
                    f"sqlite:///{db}", "--trials", "1", "--epochs", "2", "--no-retrain", cwd=tmp_path)
@@ -135,4 +133,5 @@ def test_summary_names_only_files_that_exist(retrained):
     summary = json.loads((retrained / "runs" / "tiny" / "retrain.json").read_text())
     folders = {p["table"].split("/")[0] for p in summary["protocols"]}
     assert len(folders) == 1  # one retrain's files live together, swapped in by retrain.json
-    assert sorted(p.name for p in (retrained / "runs" / "tiny").iterdir()) == [folders.pop(), "retrain.json"]
+    visible = sorted(p.name for p in (retrained / "runs" / "tiny").iterdir() if not p.name.startswith("."))
+    assert visible == ["identity.json", folders.pop(), "retrain.json"]

@@ -33,7 +33,7 @@ def in_tmp(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("family", list(spaces.FAMILIES))
+@pytest.mark.parametrize("family", list(spaces.families()))
 def test_four_trial_study_of_each_family(family, tmp_path, btc_short, capsys):
     # The seed presets are large (N-BEATS has 24M weights); the first trial is the preset.
     code = run.main(["--family", family, "--trials", "4", "--data", str(btc_short),
@@ -63,7 +63,7 @@ def test_pooled_score_is_the_folds_total_error_over_naives(tmp_path, btc_short):
               "--val-size", "30", "--pruner", "none"])
     from search.engine.artifacts import artifact_store, validation_table
 
-    store = artifact_store(tmp_path / "runs")
+    store = artifact_store(tmp_path / "runs" / "artifacts")
     for trial in trials_of(tmp_path, "pool"):
         table = validation_table(trial, store)
         assert sorted(table["fold"].unique()) == [0, 1, 2] and len(table) == 90
@@ -215,7 +215,7 @@ def test_bad_study_declaration_is_one_line_error(line, message, tmp_path, btc_sh
     key = line.split("=")[0].strip()
     kept = [x for x in declared.splitlines() if x.split("=")[0].strip() != key]
     (tmp_path / "dense.toml").write_text("\n".join([*kept, line]) + "\n")
-    monkeypatch.setattr(studies, "HERE", tmp_path)
+    monkeypatch.setattr(studies, "PATHS", [tmp_path])
     with pytest.raises(SystemExit) as exc:
         run.main(["--family", "dense", "--data", str(btc_short), "--no-retrain"])
     assert exc.value.code == 2

@@ -16,7 +16,7 @@ from search.engine.kt_engine import SpaceTuner
 from search.engine.trainer import predict, train
 from spaces.space import Choice, Float, Int, Space
 
-FAMILIES = list(spaces.FAMILIES)
+FAMILIES = list(spaces.families())
 SAMPLES = 6  # per adapter: each compiles its own model, the slowest part of the suite
 
 

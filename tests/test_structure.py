@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("data", "spaces", "studies", "search")
 # Layers, upstream first: a module may import its own layer and the ones above it.
-LAYERS = ("data", "spaces", "studies", "search.errors", "search.files", "search.evaluation.metrics",
+LAYERS = ("data", "spaces", "studies", "search.errors", "search.files", "search.workspace", "search.evaluation.metrics",
           "search.engine", "search.results", "search.evaluation", "search.reporting", "search")
 
 

@@ -12,8 +12,9 @@ DEFAULT = ("trainer", "batched", "retrain", "pruning", "memory", "workers", "eng
 
 
 def build_parser() -> cli.Parser:
-    from spaces import FAMILIES
+    from spaces import families
 
+    FAMILIES = families()  # noqa: N806
     p = cli.Parser(prog="python -m search.bench", description="Measure the search machinery side by side.")
     pos = cli.at_least(1)
     p.add_argument("--only", choices=PARTS, action="append", help="run one part (repeatable; default: all but eras)")
@@ -62,12 +63,12 @@ def main(argv=None) -> int:
         results["batched"] = batched.bench_batched(data, args.data, families, args.groups, args.batched_epochs,
                                                    args.mode)
     if "retrain" in parts:
-        from search.engine.study import DataSpec
+        from data import DataSpec
 
         final = DataSpec(data=args.data, folds=args.folds).final_data(1)
         results["retrain"] = batched.bench_retrain(final, families, 3, 3)
     if "warm" in parts:
-        from search.engine.study import DataSpec
+        from data import DataSpec
 
         final = DataSpec(data=args.data, folds=args.folds).final_data(1)
         results["warm"] = batched.bench_warm(final, families, 3, args.configs, args.refit_every)

@@ -18,7 +18,7 @@ def rss_mb() -> float:
 
 
 def search_data(data: str, folds: int = 1, until: str | None = None):
-    from search.engine.study import DataSpec
+    from data import DataSpec
 
     return DataSpec(data=data, folds=folds, until=until).final_data(1).search()
 
@@ -28,13 +28,15 @@ def objective_study(search, family, epochs, *, pruner=None, trials=None, timeout
     """An in-memory study of ``family`` as its declaration runs it (options override the declaration)."""
     import optuna
 
+    from search.engine.cost import STEPS_PER_EPOCH
     from search.engine.objective import TRIAL_FAILURES, Objective
-    from search.engine.samplers import make_pruner, make_sampler
     from studies import load_study_spec
+    from studies.samplers import make_pruner, make_sampler
 
     spec = load_study_spec(family, epochs=epochs, pruner=pruner, folds=folds or search.plan.folds, sampler=sampler)
     study = optuna.create_study(sampler=make_sampler(spec.sampler, seed), pruner=make_pruner(
-        spec.pruner, min_epochs=spec.eval_every, max_epochs=spec.epochs, reduction_factor=spec.reduction_factor))
+        spec.pruner, min_resource=STEPS_PER_EPOCH * spec.eval_every, max_resource=STEPS_PER_EPOCH * spec.epochs,
+        reduction_factor=spec.reduction_factor))
     study.optimize(Objective(spec, search, seed=seed), n_trials=trials, timeout=timeout, catch=TRIAL_FAILURES)
     return study
 

@@ -36,15 +36,19 @@ def _run(tmp: Path, module, argv: list[str]) -> None:
         os.chdir(old)
 
 
+def _folder(tmp: Path, name: str) -> Path:
+    """A study's results folder, or an ensemble's (they have their own namespace)."""
+    return tmp / "runs" / name if (tmp / "runs" / name).is_dir() else tmp / "runs" / "ensembles" / name
+
+
 def _summary(tmp: Path, name: str) -> dict:
-    return json.loads((tmp / "runs" / name / "retrain.json").read_text())
+    return json.loads((_folder(tmp, name) / "retrain.json").read_text())
 
 
 def one_era(tmp: Path, until: str, *, families, trials: int, folds: int, refit_every: int, data: str) -> dict:
     import pandas as pd
 
     from search import ensemble, run
-    from search.evaluation.recommend import choose
     from search.evaluation.scoring import score_table
 
     common = ["--trials", str(trials), "--data", data, "--until", until, "--refit-every", str(refit_every),
@@ -56,15 +60,14 @@ def one_era(tmp: Path, until: str, *, families, trials: int, folds: int, refit_e
     _run(tmp, ensemble, ["--studies", ",".join(f"{f}-k{folds}" for f in families), "--name", "ens",
                          "--refit-every", str(refit_every)])
     today, walk, ens = (_summary(tmp, n) for n in (f"{first}-k1", f"{first}-k{folds}", "ens"))
-    validation = pd.read_csv(tmp / "runs" / walk["study"] / walk["validation"]["csv"])
-    lowest = choose(walk["validation"]["candidates"], validation, walk["horizon"], rule="best")["name"]
+    lowest = min(walk["validation"]["candidates"], key=lambda c: c["val_rel_mae"])["name"]
     picks = {"naive": (walk, "naive"), "AutoETS": (walk, "AutoETS"),
              "today": (today, today["retrained"][0]["name"]), "lowest": (walk, lowest),
              "recommended": (walk, walk["recommendation"]["name"]), "ensemble": (ens, "ens")}
     era = {"until": until, "test": f"{walk['test_first_day']} .. {walk['test_last_day']}", "n_test": walk["n_test"],
            "names": {k: name for k, (_, name) in picks.items()}, "protocols": []}
     for k, protocol in enumerate(walk["protocols"]):
-        tables = {id(s): pd.read_csv(tmp / "runs" / s["study"] / s["protocols"][k]["table"]) for s in (today, walk, ens)}
+        tables = {id(s): pd.read_csv(_folder(tmp, s["study"]) / s["protocols"][k]["table"]) for s in (today, walk, ens)}
         base = tables[id(walk)]
         frame = base[["date", "step", "actual"]].copy()
         for key, (summary, name) in picks.items():

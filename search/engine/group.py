@@ -9,7 +9,9 @@ of its loss; its dropout draws its own random stream.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import random
 
 import keras
 import numpy as np
@@ -41,6 +43,22 @@ def shuffles(seed: int, n: int, first_epoch: int, n_epochs: int, width: int) -> 
     return out
 
 
+@contextlib.contextmanager
+def seeded(seed: int):
+    """Build under ``seed`` (Keras draws initial weights from its global seed) without changing
+    Python's, NumPy's or Keras' global random state for the code around it."""
+    from keras.src.backend.common import global_state
+
+    saved = random.getstate(), np.random.get_state(), global_state.get_global_attribute("global_random_seed")
+    keras.utils.set_random_seed(seed)
+    try:
+        yield
+    finally:
+        random.setstate(saved[0])
+        np.random.set_state(saved[1])
+        global_state.set_global_attribute("global_random_seed", saved[2])
+
+
 class Group:
     """The compiled state of one group: stacked weights, Adam moments, and the chunk function."""
 
@@ -48,9 +66,9 @@ class Group:
         n_features, horizon = members[0].train.X.shape[2], members[0].train.Y.shape[1]
         self.models, views = [], []
         for m in members:
-            keras.utils.set_random_seed(m.seed)
             try:
-                model = spaces.build(config, n_features, horizon)
+                with seeded(m.seed):
+                    model = spaces.build(config, n_features, horizon)
             except (ValueError, TypeError) as err:  # Keras rejects a configuration while building it
                 raise ModelBuildError(f"cannot build model: {type(err).__name__}: {err}") from err
             if m.start is not None:
@@ -69,6 +87,7 @@ class Group:
                                           for view in self.views]).astype("float32"))
         self.m, self.v = (tf.Variable(tf.zeros_like(self.flat)) for _ in range(2))
         self.t = tf.Variable(tf.zeros([len(members)]))
+        self.live = tf.Variable(tf.ones([len(members)]))  # 0: a member whose loss diverged sits out
         self.train_state = [tf.Variable(np.stack([v.numpy() for v in vs]))
                             for vs in zip(*(view.non_trainable_variables for view in self.views), strict=True)]
         self.full_state = [np.stack([v.numpy() for v in vs])
@@ -106,7 +125,7 @@ class Group:
         return y, [tf.stack([o[1][i] for o in outs]) for i in range(len(state))]
 
     def _compile(self):
-        flat, m, v, t, state = self.flat, self.m, self.v, self.t, self.train_state
+        flat, m, v, t, state, live = self.flat, self.m, self.v, self.t, self.train_state, self.live
         G, bs, nb_max = len(self.n), self.batch, max(self.batches)
         n = tf.constant(self.n)
         batches = tf.constant(self.batches)
@@ -122,7 +141,7 @@ class Group:
                 e, b = i // nb_max, i % nb_max
                 idx = orders[:, e, b * bs : (b + 1) * bs]  # (G, bs)
                 valid = tf.cast(b * bs + positions[None, :] < n[:, None], tf.float32)
-                active = tf.cast(b < batches, tf.float32)  # members with a batch left this epoch
+                active = tf.cast(b < batches, tf.float32) * live  # members with a batch left this epoch
                 x = tf.gather(self.X, idx, batch_dims=1)
                 y = tf.gather(self.Y, idx, batch_dims=1)
                 with tf.GradientTape() as tape:
@@ -131,7 +150,7 @@ class Group:
                     per_sample = tf.reshape(loss_fn(tf.reshape(y, (G * bs, -1)),
                                                     tf.reshape(pred, (G * bs, *pred.shape[2:]))), (G, bs))
                     member_loss = tf.reduce_sum(per_sample * valid, 1) / tf.maximum(tf.reduce_sum(valid, 1), 1.0)
-                    loss = tf.reduce_sum(member_loss)
+                    loss = tf.reduce_sum(tf.where(live > 0, member_loss, 0.0))
                 grad = tape.gradient(loss, flat)
                 for var, new in zip(state, new_state, strict=True):  # dropout's seeds, say
                     var.assign(tf.where(tf.reshape(active > 0, (G,) + (1,) * (new.shape.rank - 1)), new, var))
@@ -144,7 +163,7 @@ class Group:
                 v.assign_add(a * (1 - b2) * (tf.square(grad) - v))
                 flat.assign_sub(a * alpha[:, None] * m / (tf.sqrt(v) + eps))
                 t.assign(step_t)
-                return i + 1, total + member_loss * active
+                return i + 1, total + tf.where(active > 0, member_loss, 0.0)
 
             steps = n_epochs * nb_max
             _, total = tf.while_loop(lambda i, _: i < steps, step, [tf.constant(0), tf.zeros([G])])

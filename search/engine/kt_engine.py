@@ -80,8 +80,9 @@ def trainer_score(spec: StudySpec, search: SearchData, *, seed: int = 0, deadlin
         config = {**config, "epochs": spec.epochs, "patience": spec.patience}
         start = time.perf_counter()
         try:
-            value, attrs, _ = objective.evaluate(config, seed=seed, epochs=min(epochs, spec.epochs))
-            return {"score": value, "config": config, "seconds": round(time.perf_counter() - start, 3), **attrs}
+            value, attrs, table = objective.evaluate(config, seed=seed, epochs=min(epochs, spec.epochs))
+            return {"score": value, "config": config, "seconds": round(time.perf_counter() - start, 3),
+                    "engine": "keras-tuner", "table": table, **attrs}
         except TRIAL_FAILURES as err:
             return {"score": 1e9, "fail_reason": str(err), "config": config}
         finally:
@@ -132,14 +133,20 @@ def distributions(family: str) -> dict[str, optuna.distributions.BaseDistributio
     return out
 
 
-def copy_into_study(study: optuna.Study, tuner: SpaceTuner) -> int:
-    """Add keras-tuner's finished trials to the Optuna study (engine recorded as a user attribute)."""
+def copy_into_study(study: optuna.Study, tuner: SpaceTuner, store=None) -> int:
+    """Add keras-tuner's finished trials to the Optuna study, with their validation forecasts in the
+    artifact store as the Optuna engine's have (uploaded beside the study, their ids in the trials'
+    attributes), and the engine, epoch budget and seed as user attributes."""
+    from search.engine.artifacts import KEY, upload_table
+
     dists = distributions(tuner.family)
     for config, result in tuner.records:
         params = {k: v for k, v in config.items() if k in dists}
         attrs = {"engine": "keras-tuner", "config": result.get("config", config),
-                 **{k: v for k, v in result.items() if k not in ("score", "config")}}
+                 **{k: v for k, v in result.items() if k not in ("score", "config", "table")}}
         failed = "fail_reason" in result
+        if store is not None and not failed:
+            attrs[KEY] = upload_table(study, store, result["table"])
         study.add_trial(optuna.trial.create_trial(
             params=params, distributions={k: dists[k] for k in params}, user_attrs=attrs,
             value=None if failed else float(result["score"]),

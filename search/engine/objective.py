@@ -5,9 +5,11 @@ The score is the validation MAE relative to naive, pooled over every validation 
 the test split reports too (one MAE over all its days), and a fold of calm prices should not weigh
 as much as a fold of wild ones when the user pays for errors in dollars. Below 1 beats naive.
 
-A trial trains its most recent fold first and reports that fold's score every ``eval_every``
-epochs, so the pruner can stop a weak trial on one fold instead of paying for all K; a trial that
-survives trains its earlier folds side by side in one group (:func:`~search.engine.trainer.train_group`).
+A trial trains its most recent fold first and reports that fold's score to the pruner after every
+chunk, at a step that counts its training cost so far (:mod:`search.engine.cost`): an expensive
+model validates every epoch and meets its first rung after few epochs, a cheap one after many. A
+trial that survives trains its earlier folds side by side in one group
+(:func:`~search.engine.trainer.train_group`).
 
 It is constructed from a :class:`~data.SearchData`, which holds only the rows before the first
 test day: no trial can see the test split.
@@ -15,6 +17,7 @@ test day: no trial can see the test split.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import statistics
@@ -28,8 +31,16 @@ import spaces
 from data import SearchData
 from data.split import MIN_TRAIN_WINDOWS
 from search.engine.artifacts import fold_table, save_validation
-from search.engine.group import ModelBuildError
-from search.engine.trainer import Member, OutOfMemory, TrainingDiverged, train_group
+from search.engine.cost import OVERHEAD, STEPS_PER_EPOCH, macs_per_window, steps
+from search.engine.group import ModelBuildError, seeded
+from search.engine.study import INTERRUPTED
+from search.engine.trainer import (
+    Member,
+    OutOfMemory,
+    TrainingDiverged,
+    raise_if_diverged,
+    train_group,
+)
 from search.evaluation.metrics import pooled_rel_mae
 from studies import StudySpec
 
@@ -47,12 +58,21 @@ def fold_score(folds, forecasts) -> float:
     return pooled_rel_mae([f.val.Y for f in folds], [f.val.naive for f in folds], forecasts)
 
 
+@functools.lru_cache(maxsize=16)
+def _seed_macs(family: str, horizon: int) -> int:
+    config = spaces.preset(spaces.seed_preset(family))
+    with seeded(0):
+        model = spaces.build(config, 1 + len(spaces.features(config)), horizon)
+    return macs_per_window(model)
+
+
 class Objective:
     """Pooled walk-forward validation MAE relative to naive of one configuration of ``spec.family``."""
 
     def __init__(self, spec: StudySpec, data: SearchData, *, seed: int = 0, max_window: int | None = None,
                  artifacts=None):
-        """``artifacts`` (an Optuna artifact store) keeps each completed trial's validation forecasts."""
+        """``artifacts`` (an Optuna artifact store) keeps each completed trial's validation forecasts;
+        trial ``n`` trains with seed ``seed + n``."""
         self.spec, self.data, self.seed, self.max_window = spec, data, seed, max_window
         self.artifacts = artifacts
 
@@ -68,23 +88,41 @@ class Objective:
                              f"first fold, fewer than {MIN_TRAIN_WINDOWS}")
         return folds
 
-    def evaluate(self, config: dict, *, seed: int, epochs: int | None = None,
-                 report=None) -> tuple[float, dict, pd.DataFrame]:
-        """Train ``config`` on every fold; return the pooled score, the facts a trial records, and
-        the table of validation forecasts behind the score.
+    def relative_cost(self, model) -> float:
+        """An epoch of ``model`` in epochs of the family's seed preset (the same windows)."""
+        seed = _seed_macs(self.spec.family, self.spec.horizon)
+        return (macs_per_window(model) + OVERHEAD) / (seed + OVERHEAD)
 
-        The most recent fold trains first, alone, and ``report(epoch, its score)`` lets the pruner
+    def evaluate(self, config: dict, *, seed: int, epochs: int | None = None, eval_every: int | None = None,
+                 report=None) -> tuple[float, dict, pd.DataFrame]:
+        """Train ``config`` on every fold; return the pooled score, the facts a trial records (enough
+        to train it again alike), and the table of validation forecasts behind the score.
+
+        The most recent fold trains first, alone, and ``report(epoch, step, its score)`` lets the pruner
         stop a weak trial there; only a trial that survives pays for the earlier folds, which then
-        train side by side as one group."""
+        train side by side as one group. Without ``eval_every``, a chunk lasts the study's
+        ``eval_every`` epochs, or fewer for a model that costs more than the seed preset."""
         folds = self.folds(config)
-        options = {"epochs": epochs or self.spec.epochs, "patience": self.spec.patience,
-                   "eval_every": self.spec.eval_every}
         last = folds[-1]
-        watch = None if report is None else (
-            lambda epoch, results: report(epoch, fold_score([last], [results[0].val_forecast])))
-        results = train_group(config, [Member(last.train, last.val, seed=seed)], report=watch, **options)
+        measured = {"cost": 1.0, "every": eval_every or self.spec.eval_every}
+
+        def chunk(model) -> int:
+            measured["cost"] = self.relative_cost(model)
+            measured["every"] = eval_every or max(1, min(self.spec.eval_every,
+                                                         int(self.spec.eval_every / measured["cost"])))
+            return measured["every"]
+
+        def watch(epoch, results):
+            if report is not None and not results[0].diverged:
+                report(epoch, steps(epoch * measured["cost"], 1.0), fold_score([last], [results[0].val_forecast]))
+
+        options = {"epochs": epochs or self.spec.epochs, "patience": self.spec.patience}
+        results = train_group(config, [Member(last.train, last.val, seed=seed)], report=watch, eval_every=chunk,
+                              **options)
         if len(folds) > 1:
-            results = train_group(config, [Member(f.train, f.val, seed=seed) for f in folds[:-1]], **options) + results
+            results = train_group(config, [Member(f.train, f.val, seed=seed) for f in folds[:-1]],
+                                  eval_every=measured["every"], **options) + results
+        raise_if_diverged(results)
         value = fold_score(folds, [r.val_forecast for r in results])
         if not math.isfinite(value):
             raise TrainingDiverged("no finite validation score")
@@ -95,18 +133,19 @@ class Objective:
             # Retraining on all days before test runs this many epochs: the folds' typical best.
             "best_epoch": int(statistics.median_low(r.best_epoch for r in results)),
             "fold_scores": [fold_score([f], [r.val_forecast]) for f, r in zip(folds, results, strict=True)],
-            "seed": seed,
+            "seed": seed, "relative_cost": round(measured["cost"], 4),
+            "training": {"epochs": options["epochs"], "patience": options["patience"], "eval_every": measured["every"]},
         }
         return value, attrs, fold_table(folds, [r.val_forecast for r in results])
 
     def __call__(self, trial: optuna.Trial) -> float:
         start = time.perf_counter()
 
-        def report(epoch: int, value: float) -> None:
-            trial.report(value, epoch)
+        def report(epoch: int, step: int, value: float) -> None:
+            trial.report(value, step)
             if trial.should_prune():
                 trial.set_user_attr("epochs", epoch)
-                raise optuna.TrialPruned(f"pruned at epoch {epoch}")
+                raise optuna.TrialPruned(f"pruned at epoch {epoch}, cost {step / STEPS_PER_EPOCH:g} seed-preset epochs")
 
         try:
             config = self.config(trial)
@@ -120,6 +159,9 @@ class Objective:
             return value
         except TRIAL_FAILURES as err:
             trial.set_user_attr("fail_reason", str(err))
+            raise
+        except KeyboardInterrupt:
+            trial.set_user_attr("fail_reason", INTERRUPTED)
             raise
         finally:
             trial.set_user_attr("seconds", round(time.perf_counter() - start, 3))

@@ -41,6 +41,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+import spaces
 from data import Scaler, Windows
 from search.engine.group import Group, shuffles
 from search.evaluation.metrics import mase
@@ -81,14 +82,22 @@ class TrainResult:
     epochs: int = 0
     history: list[tuple[int, float]] = field(default_factory=list)  # (epoch, val MASE)
     val_forecast: np.ndarray | None = None  # the kept weights' validation forecast, in prices
+    last_forecast: np.ndarray | None = None  # the latest chunk's
     train_loss: float = float("nan")
     seconds: float = 0.0  # the group's wall time
     stopped: bool = False
+    diverged: str | None = None  # why this member stopped on a non-finite loss or score
 
     @property
     def n_params(self) -> int:
         return self.model.count_params()
 
+
+def raise_if_diverged(results: list[TrainResult]) -> None:
+    """For callers that need every member (a trial's folds): one diverged member fails them all."""
+    for r in results:
+        if r.diverged:
+            raise TrainingDiverged(r.diverged)
 
 def use_gpu_if_present() -> list:
     """Let TensorFlow grow GPU memory as needed (several trials share one card); return the GPUs."""
@@ -136,7 +145,7 @@ def train_group(
     *,
     epochs: int,
     patience: int | None = None,
-    eval_every: int = 1,
+    eval_every: int | Callable[[keras.Model], int] = 1,
     report: Callable[[int, list[TrainResult]], None] | None = None,
     mode: str | None = None,
 ) -> list[TrainResult]:
@@ -144,8 +153,11 @@ def train_group(
 
     With validation windows, each member early-stops on its validation MASE (``patience`` epochs)
     and keeps its best weights; ``report(epoch, results)`` is called after every chunk of
-    ``eval_every`` epochs and may raise (``optuna.TrialPruned``) to stop. Without them, every
+    ``eval_every`` epochs (or as many as ``eval_every(model)`` says, once the model is built) and
+    may raise (``optuna.TrialPruned``) to stop. Without them, every
     member trains exactly ``epochs`` epochs (retraining on everything before the test split).
+    A member whose loss or score becomes NaN or infinite stops alone, with ``diverged`` saying why;
+    the others train on.
     ``mode`` is how the members' forward passes run: ``branches`` (one per member, in one graph;
     what each member gets alone, to float rounding: bit for bit in small groups, while larger ones
     may share threads differently) or ``vectorized`` (``tf.vectorized_map``: batched kernels, one
@@ -173,7 +185,8 @@ def _train_group(config, members, start, *, epochs, patience, eval_every, report
     has_val = members[0].val is not None
     best_rows: list[np.ndarray | None] = [None] * len(members)
     since_best = [0] * len(members)
-    chunk = max(1, eval_every) if has_val else max(1, min(epochs, 50))
+    every = eval_every(group.models[0]) if callable(eval_every) else eval_every
+    chunk = max(1, every) if has_val else max(1, min(epochs, 50))
     width = max(group.batches) * group.batch
     done = 0
     while done < epochs and not all(r.stopped for r in results):
@@ -186,18 +199,18 @@ def _train_group(config, members, start, *, epochs, patience, eval_every, report
             if r.stopped:
                 continue
             r.epochs, r.train_loss = done, float(loss[g])
-            if not math.isfinite(r.train_loss):
-                raise TrainingDiverged(f"training loss became {r.train_loss} at epoch {done}")
+            score = _score(r, members[g].val, val_pred[g] if has_val else None)
+            for what, value in (("training loss", r.train_loss), ("validation MASE", score)):
+                if not math.isfinite(value) and not r.diverged:
+                    r.diverged, r.stopped = f"{what} became {value} at epoch {done}", True
+            if r.diverged:
+                group.live[g].assign(0.0)
+                continue
             if not has_val:
                 continue
-            val_w = members[g].val
-            forecast = r.scaler.inverse_y(val_pred[g, : len(val_w)].numpy(), val_w.X)
-            score = mase(val_w.Y, forecast)
-            if not math.isfinite(score):
-                raise TrainingDiverged(f"validation MASE became {score} at epoch {done}")
             r.history.append((done, score))
             if r.best_val_mase is None or score < r.best_val_mase:
-                r.best_val_mase, r.best_epoch, r.val_forecast, since_best[g] = score, done, forecast, 0
+                r.best_val_mase, r.best_epoch, r.val_forecast, since_best[g] = score, done, r.last_forecast, 0
                 best_rows[g] = group.flat[g].numpy()
             else:
                 since_best[g] += n
@@ -213,16 +226,18 @@ def _train_group(config, members, start, *, epochs, patience, eval_every, report
     return results
 
 
-def group_size(config: dict, *, gpu: bool | None = None) -> int:
-    """How many members to train side by side. On a CPU, recurrent models are arithmetic-bound and
-    G LSTM loops in one graph compete for two cores: measured 1.15x faster at G = 3, 0.78x at G = 8
-    (``search.bench --only batched``). Small dense and convolutional models gain up to G = 8."""
-    if gpu is None:
-        gpu = bool(tf.config.list_physical_devices("GPU"))
-    if gpu:
-        return 128
-    recurrent = config["family"] == "lstm" or config.get("body") == "lstm"
-    return 3 if recurrent else 8
+def _score(r: TrainResult, val: Windows | None, pred) -> float:
+    """The member's validation MASE of this chunk (0 without validation windows)."""
+    if val is None:
+        return 0.0
+    r.last_forecast = r.scaler.inverse_y(pred[: len(val)].numpy(), val.X)
+    return mase(val.Y, r.last_forecast)
+
+
+def group_size(config: dict) -> int:
+    """How many members of ``config`` train side by side here: the family's hint on a CPU (see
+    ``spaces.group_size``), every member at once on a GPU."""
+    return spaces.group_size(config, gpu=bool(tf.config.list_physical_devices("GPU")))
 
 
 def train(config: dict, train_w: Windows, val_w: Windows | None = None, *, seed: int = 0, epochs: int,

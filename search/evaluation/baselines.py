@@ -6,6 +6,11 @@ with its parameters fixed, exactly as a neural network fitted at the same origin
 its windows. One block per origin: the walk-forward folds on validation, the whole test split
 (one static fit) or its rolling-origin segments.
 
+Their forecasts depend on the data (its sha256), the split, the horizon and the protocol only, so
+they are computed once per such key and kept in the workspace's cache (``runs/cache/baselines/``),
+where every study and ensemble of that data reads them. A file records its key and is used only
+when the key matches; two processes that need the same one compute it once.
+
 Example:
     >>> import numpy as np
     >>> prices = 100 + np.cumsum(np.random.default_rng(0).normal(size=300))
@@ -16,9 +21,20 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+
 import numpy as np
+import pandas as pd
+
+from data import FinalData
+from data.split import REFERENCE_WINDOW
+from search.files import locked, write_csv, write_json
+from search.workspace import Workspace
 
 CLASSICAL = ("AutoETS", "AutoTheta", "AutoARIMA")
+log = logging.getLogger(__name__)
 
 
 def fit_classical(name: str, prices: np.ndarray):
@@ -48,20 +64,18 @@ def classical_forecast(name: str, prices: np.ndarray, blocks: list[tuple[int, np
     return np.concatenate(out).astype("float64") if out else np.empty((0, horizon))
 
 
-def classical_on_test(final, refit_every: int, horizon: int) -> dict[str, np.ndarray]:
-    """Each classical model's forecasts of the test days, refitted at the protocol's origins."""
-    import warnings
-
-    frame = final.frame
+def classical_columns(frame: pd.DataFrame, origins, days_per_block, *, horizon: int, where: str) -> dict:
+    """Each classical model's forecasts of the blocks (origin day, first target days), by name; a
+    model that fails to fit is left out with a note."""
     prices = frame["target"].to_numpy(dtype="float64")
-    blocks = [(frame.index.get_loc(seg.origin), positions(frame, seg.test.days))
-              for seg in final.segments(window=7, horizon=horizon, refit_every=refit_every)]
+    blocks = [(frame.index.get_loc(origin), positions(frame, days)) for origin, days in zip(origins, days_per_block,
+                                                                                              strict=True)]
     out = {}
     for name in CLASSICAL:
         try:
             out[name] = classical_forecast(name, prices, blocks, horizon=horizon)
-        except Exception as err:  # a classical fit that fails is reported, not fatal
-            warnings.warn(f"{name} failed on the test split: {err}", stacklevel=2)
+        except Exception as err:  # noqa: BLE001  (a classical fit that fails is reported, not fatal)
+            log.info("%s failed on %s and is left out: %s", name, where, str(err).splitlines()[0][:200])
     return out
 
 
@@ -70,9 +84,63 @@ def positions(frame, days) -> np.ndarray:
     return frame.index.get_indexer(days)
 
 
+def _validation(final: FinalData, horizon: int) -> pd.DataFrame:
+    folds = final.search().folds(window=REFERENCE_WINDOW, horizon=horizon)
+    columns = classical_columns(final.search().frame, final.plan.val_starts, [f.val.days for f in folds],
+                                horizon=horizon, where="validation")
+    sizes = np.cumsum([len(f.val) for f in folds])[:-1]
+    parts = []
+    for k, fold in enumerate(folds):
+        parts.append(pd.DataFrame({"fold": k, **fold.val.long_index(), "actual": fold.val.Y.ravel(),
+                                   "naive": fold.val.naive.ravel(),
+                                   **{n: np.split(v, sizes)[k].ravel() for n, v in columns.items()}}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _test(final: FinalData, horizon: int, refit_every: int) -> pd.DataFrame:
+    test = final.test(window=REFERENCE_WINDOW, horizon=horizon)
+    segments = final.segments(window=REFERENCE_WINDOW, horizon=horizon, refit_every=refit_every)
+    columns = classical_columns(final.frame, [s.origin for s in segments], [s.test.days for s in segments],
+                                horizon=horizon, where="the test split")
+    return pd.DataFrame({**test.long_index(), "actual": test.Y.ravel(), "naive": test.naive.ravel(),
+                         **{n: v.ravel() for n, v in columns.items()}})
+
+
+def _key(final: FinalData, horizon: int, protocol: str) -> dict:
+    return {"sha256": final.frame.attrs["sha256"], "split": final.plan.to_dict(), "horizon": horizon,
+            "protocol": protocol}
+
+
+def _cached(ws: Workspace | None, final: FinalData, horizon: int, protocol: str, compute) -> pd.DataFrame:
+    if ws is None:
+        return compute()
+    key = _key(final, horizon, protocol)
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:20]
+    path = ws.cache / "baselines" / f"{digest}.csv"
+    with locked(path.with_suffix(".lock")):  # a second process waits, then reads the first one's file
+        meta = path.with_suffix(".json")
+        if path.is_file() and meta.is_file() and json.loads(meta.read_text()) == key:
+            return pd.read_csv(path, parse_dates=["date"])
+        table = compute()
+        write_csv(path, table, digits=8)
+        write_json(meta, key)
+    return pd.read_csv(path, parse_dates=["date"])  # as every later reader sees it (rounded alike)
+
+
+def validation_baselines(final: FinalData, horizon: int, ws: Workspace | None = None) -> pd.DataFrame:
+    """Naive's and the classical models' forecasts of every validation day, fitted at each fold's origin."""
+    return _cached(ws, final, horizon, "validation", lambda: _validation(final, horizon))
+
+
+def test_baselines(final: FinalData, horizon: int, refit_every: int, ws: Workspace | None = None) -> pd.DataFrame:
+    """The same on the test split, fitted once before it (``refit_every = 0``) or at every origin."""
+    return _cached(ws, final, horizon, f"refit{refit_every}" if refit_every else "static",
+                   lambda: _test(final, horizon, refit_every))
+
+
 def naive_report(frame, *, window: int, horizon: int, test_size: float, val_size: float, folds: int = 1) -> dict:
     """The naive forecast's scores on the test split every model is scored on, and the split."""
-    from data import FinalData, make_plan
+    from data import make_plan
     from data.validate import check_length
     from search.evaluation.metrics import evaluate
 

@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import numpy as np
 
-SIZE = 20
+from search.evaluation.options import ENSEMBLE_SIZE
 
 
 def greedy_weights(actual: np.ndarray, forecasts: dict[str, np.ndarray], *, naive: np.ndarray,
-                   size: int = SIZE) -> dict[str, float]:
+                   size: int = ENSEMBLE_SIZE) -> dict[str, float]:
     """Weights of the candidates picked greedily, with replacement (``naive`` only scales the score)."""
     names = list(forecasts)
     stack = np.stack([np.asarray(forecasts[n], dtype="float64") for n in names])  # (k, n, horizon)
@@ -51,7 +51,7 @@ def combine(weights: dict[str, float], forecasts: dict[str, np.ndarray]) -> np.n
     return sum(w * np.asarray(forecasts[name], dtype="float64") for name, w in weights.items())
 
 
-def cross_fitted(folds: list[dict], *, size: int = SIZE) -> list[np.ndarray] | None:
+def cross_fitted(folds: list[dict], *, size: int = ENSEMBLE_SIZE) -> list[np.ndarray] | None:
     """Each fold's ensemble forecast with weights selected on the other folds (None with one fold).
 
     ``folds``: per fold, ``{"actual", "naive", "forecasts": {name: array}}``."""

@@ -18,6 +18,11 @@ import numpy as np
 from scipy import stats
 
 
+def windows(table, column: str, horizon: int) -> np.ndarray:
+    """A column of a long table of forecasts (a row per window and step) as ``(n windows, horizon)``."""
+    return table[column].to_numpy(dtype="float64").reshape(-1, horizon)
+
+
 def _err(y_true, y_pred) -> np.ndarray:
     y_true, y_pred = np.asarray(y_true, dtype="float64"), np.asarray(y_pred, dtype="float64")
     if y_true.shape != y_pred.shape:

@@ -23,37 +23,27 @@ import numpy as np
 
 import spaces
 from data import FinalData, Windows
-from search.engine.trainer import Member, group_size, predict, train_group
+from search.engine.trainer import Member, TrainingDiverged, group_size, predict, train_group
+from search.evaluation.options import Protocol, TestProtocols  # noqa: F401  (re-exported: callers import it here)
 from search.files import write_json, write_with
 
 
-@dataclass(frozen=True)
-class Protocol:
-    refit_every: int = 0
-    warm: bool = False
-
-    @property
-    def key(self) -> str:
-        return "static" if not self.refit_every else f"refit{self.refit_every}" + ("-warm" if self.warm else "")
-
-    @property
-    def label(self) -> str:
-        if not self.refit_every:
-            return "static fit"
-        return f"refit every {self.refit_every} days ({'warm start' if self.warm else 'from scratch'})"
-
-    def warm_epochs(self, epochs: int) -> int:
-        """Epochs of a warm-started refit: a fifth of a fit from scratch, at least one."""
-        return max(1, epochs // 5)
+def retrain_epochs(trial) -> int:
+    """Epochs a trial's configuration trains on every day before test: its folds' typical best epoch
+    (a trial that did not record one, from keras-tuner say, trains its epoch cap)."""
+    attrs = trial.user_attrs
+    return max(1, int(attrs.get("best_epoch") or attrs["config"]["epochs"]))
 
 
 @dataclass
 class ConfigForecast:
     test: Windows  # every test window, in order
-    per_seed: list[np.ndarray]  # (n, horizon) forecasts in prices, one per seed
+    per_seed: list[np.ndarray]  # (n, horizon) forecasts in prices, one per seed that trained
+    seeds: list[int] = field(default_factory=list)  # those seeds (a diverged one is dropped)
     models: list[Path] = field(default_factory=list)  # saved .keras files (static protocol)
     spread: np.ndarray | None = None  # members' (ensemble family) or seeds' forecasts, (n, k, horizon)
     seconds: float = 0.0
+    diverged: dict[int, str] = field(default_factory=dict)  # seed -> why it was dropped
 
     @property
     def mean(self) -> np.ndarray:
@@ -68,39 +58,47 @@ def forecast_config(config: dict, final: FinalData, protocol: Protocol, *, horiz
     data = final.with_features(spaces.features(config))
     segments = data.segments(window=config["window"], horizon=horizon, refit_every=protocol.refit_every)
     test = data.test(window=config["window"], horizon=horizon)
-    pieces = {seed: [] for seed in seeds}
-    seconds, first_results = 0.0, None
+    pieces, diverged = {seed: [] for seed in seeds}, {}
+    seconds, spread = 0.0, None
     if not protocol.warm:
         pairs = [(segment, seed) for segment in segments for seed in seeds]
         size = group_cap or group_size(config)
         for start in range(0, len(pairs), size):
             chunk = pairs[start : start + size]
-            members = [Member(seg.fit, None, seed) for seg, seed in chunk]
-            results = train_group(config, members, epochs=epochs)
+            results = train_group(config, [Member(seg.fit, None, seed) for seg, seed in chunk], epochs=epochs)
             seconds += results[0].seconds
-            first_results = first_results or results
             for (seg, seed), r in zip(chunk, results, strict=True):
+                if r.diverged:
+                    diverged.setdefault(seed, r.diverged)
+                    continue
                 pieces[seed].append(predict(r.model, r.scaler, seg.test))
-            if protocol.refit_every == 0 and models_dir is not None:
-                for (_, seed), r in zip(chunk, results, strict=True):
+                if protocol.refit_every == 0 and models_dir is not None:
                     save_model(models_dir / f"{label}-seed{seed}.keras", r.model, r.scaler)
+                if spread is None and protocol.refit_every == 0:
+                    spread = _members(config, r, test)
             if protocol.refit_every:
                 keras.backend.clear_session()
     else:
         previous = {}
         for k, seg in enumerate(segments):
-            members = [Member(seg.fit, None, seed, start=previous.get(seed)) for seed in seeds]
-            results = train_group(config, members, epochs=epochs if k == 0 else protocol.warm_epochs(epochs))
-            seconds += results[0].seconds
+            members = [Member(seg.fit, None, seed, start=previous.get(seed)) for seed in seeds if seed not in diverged]
+            results = train_group(config, members, epochs=epochs if k == 0 else protocol.warm_epochs(epochs)) \
+                if members else []
+            seconds += results[0].seconds if results else 0.0
             for member, r in zip(members, results, strict=True):
+                if r.diverged:
+                    diverged[member.seed] = r.diverged
+                    continue
                 pieces[member.seed].append(predict(r.model, r.scaler, seg.test))
                 previous[member.seed] = r.model
-    out = ConfigForecast(test, [np.concatenate(pieces[s]) for s in seeds], seconds=seconds)
+    kept = [s for s in seeds if s not in diverged]
+    if not kept:
+        raise TrainingDiverged(f"every seed diverged ({diverged[seeds[0]]})")
+    out = ConfigForecast(test, [np.concatenate(pieces[s]) for s in kept], seeds=kept, seconds=seconds,
+                         diverged=diverged)
     if protocol.refit_every == 0 and models_dir is not None:
-        out.models = [models_dir / f"{label}-seed{s}.keras" for s in seeds]
-    out.spread = np.stack(out.per_seed, axis=1)
-    if config["family"] == "ensemble" and protocol.refit_every == 0:
-        out.spread = _members(first_results[0], test)
+        out.models = [models_dir / f"{label}-seed{s}.keras" for s in kept]
+    out.spread = spread if spread is not None else np.stack(out.per_seed, axis=1)
     keras.backend.clear_session()
     return out
 
@@ -121,7 +119,9 @@ def load_model(path: Path):
     return keras.models.load_model(path), scaler
 
 
-def _members(r, test: Windows) -> np.ndarray:
-    """An ensemble's members' forecasts in prices, ``(n, members, horizon)`` (the seed's band)."""
-    raw = spaces.family("ensemble").member_predictions(r.model, r.scaler.x(test.X))
+def _members(config: dict, r, test: Windows) -> np.ndarray | None:
+    """A model's members' forecasts in prices, ``(n, members, horizon)`` (the seed's band), if it has members."""
+    raw = spaces.member_predictions(r.model, config, r.scaler.x(test.X))
+    if raw is None:
+        return None
     return np.stack([r.scaler.inverse_y(raw[:, k], test.X) for k in range(raw.shape[1])], axis=1)

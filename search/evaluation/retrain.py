@@ -4,9 +4,11 @@ Candidates: the top configurations (retrained on every day before test, mean of 
 AutoETS, AutoTheta, AutoARIMA, and the best configuration shrunk toward naive. Each protocol (the
 static fit; a rolling origin every D days) gives one table of forecasts of the same days, and
 every score, Diebold–Mariano test, Model Confidence Set and chart comes from those tables. The
-recommendation is chosen on validation before any of this is looked at.
+recommendation is chosen on validation, guarded against the search's many draws, before any of
+this is looked at.
 
-Writes ``runs/<study>/retrain.json``, ``predictions/*.csv`` and ``models/*.keras`` (atomically).
+Writes ``retrain.json``, ``predictions/*.csv`` and ``models/*.keras`` in the study's results
+folder (atomically, one retrain of a study at a time).
 """
 
 from __future__ import annotations
@@ -15,25 +17,33 @@ from pathlib import Path
 
 import numpy as np
 import optuna
-import pandas as pd
 from scipy import stats
 
-from search.engine.storage import RUNS
+from data.split import REFERENCE_WINDOW
+from search.engine.artifacts import validation_table
 from search.engine.study import final_data_of, require_completed
 from search.evaluation import verdict
-from search.evaluation.baselines import classical_on_test
-from search.evaluation.intervals import LEVELS, conformal_bands, coverage, seed_band
+from search.evaluation.intervals import seed_band, write_intervals
 from search.evaluation.metrics import evaluate
-from search.evaluation.recommend import choose, shrink
-from search.evaluation.refit import ConfigForecast, Protocol, forecast_config
-from search.evaluation.scoring import score_protocol
+from search.evaluation.options import RetrainOptions
+from search.evaluation.recommend import Evidence, choose, shrink
+from search.evaluation.refit import ConfigForecast, retrain_epochs
+from search.evaluation.scoring import (
+    Trained,
+    forecast_protocols,
+    row_of,
+    score_protocol,
+    test_period,
+)
 from search.evaluation.seed_figures import published_for, seed_split
 from search.evaluation.stress import stress_test
 from search.evaluation.validation import validation_candidates
 from search.files import write_csv
-from search.results import new_work_dir, publish, run_dir
+from search.results import publish, retraining
+from search.workspace import Identity, Workspace
 
 METRICS = ("mae", "mse", "rmse", "mape", "mase", "mase_insample")
+SPEARMAN_FROM = 5  # fewer ranked configurations say nothing (the exact p for n = 3 is never below 0.33)
 
 
 def top_trials(study: optuna.Study, k: int) -> list[optuna.trial.FrozenTrial]:
@@ -47,75 +57,81 @@ def top_trials(study: optuna.Study, k: int) -> list[optuna.trial.FrozenTrial]:
     return out[:k]
 
 
-def _seed_rows(fc: ConfigForecast, seeds: list[int], fit_series, out: Path) -> list[dict]:
-    return [{"seed": s, "model": str(m.relative_to(out)), **evaluate(fc.test.Y, p, fit_series)}
-            for s, p, m in zip(seeds, fc.per_seed, fc.models, strict=True)]
+def evidence_of(study: optuna.Study, table, horizon: int, store) -> Evidence:
+    """The guard's evidence: the candidates' validation table, and every complete trial's forecasts
+    that the artifact store holds (the others' draws still count in ``n_drawn``)."""
+    states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    finished = study.get_trials(deepcopy=False, states=states)
+    draws = {}
+    for t in finished:
+        stored = validation_table(t, store) if t.state == optuna.trial.TrialState.COMPLETE else None
+        if stored is not None and len(stored) == len(table):
+            draws[f"trial {t.number}"] = stored["forecast"].to_numpy(dtype="float64").reshape(-1, horizon)
+    return Evidence(table, horizon, draws=draws, n_drawn=len(finished))
 
 
-def retrain_study(study: optuna.Study, *, top: int = 3, seeds: int = 3, refit_every: int = 0, warm: bool = False,
-                  runs_dir: Path = RUNS, store=None) -> dict:
+def _retrained(rank: int, trial, c: Trained, fc: ConfigForecast, fit_series, folder: Path, val: float) -> dict:
+    """A retrained configuration: its seeds' static test scores and saved models."""
+    rows = [{"seed": s, "model": str(m.relative_to(folder)), **evaluate(fc.test.Y, p, fit_series)}
+            for s, p, m in zip(fc.seeds, fc.per_seed, fc.models, strict=True)]
+    return {"rank": rank, "trial": trial.number, "name": c.name, "val_rel_mae": val,
+            "preset": trial.user_attrs.get("preset"), "config": c.config, "epochs": c.epochs, "seeds": rows,
+            "seconds": round(fc.seconds, 3), "mean": {m: float(np.mean([r[m] for r in rows])) for m in METRICS},
+            "std": {m: float(np.std([r[m] for r in rows])) for m in METRICS}}
+
+
+def retrain_study(study: optuna.Study, ident: Identity, *, options: RetrainOptions | None = None,
+                  ws: Workspace, store=None) -> dict:
     """Retrain the study's top configurations, score every candidate; write and return ``retrain.json``."""
-    trials = top_trials(study, top)
+    options = options or RetrainOptions()
+    trials = top_trials(study, options.top)
     final, horizon, family = final_data_of(study), study.user_attrs["horizon"], study.user_attrs["family"]
-    out, seed_list = run_dir(study.study_name, runs_dir), list(range(seeds))
-    # Everything goes to a fresh folder that retrain.json points to once it is complete: an
-    # interrupted retrain leaves the earlier results, and the files they name, as they were.
-    work = new_work_dir(study.study_name, runs_dir)
-    names = {t.number: f"trial {t.number}" for t in trials}
-    candidates, val_table = validation_candidates(study, trials, final, store, names=names)
-    write_csv(work / "predictions" / "validation.csv", val_table)
-    recommended = choose(candidates, val_table, horizon)
-    test = final.test(window=7, horizon=horizon)
-    fit_series = final.fit_series()
-    protocols = [Protocol()] + ([Protocol(refit_every, warm)] if refit_every else [])
-    retrained, results, static = [], [], {}
-    for protocol in protocols:
-        columns = {"naive": test.naive, **classical_on_test(final, protocol.refit_every, horizon)}
-        for rank, trial in enumerate(trials, start=1):
-            config = trial.user_attrs["config"]
-            epochs = max(int(trial.user_attrs.get("best_epoch", config["epochs"])), 1)
-            label = f"rank{rank}-trial{trial.number}"
-            fc = forecast_config(config, final, protocol, horizon=horizon, epochs=epochs, seeds=seed_list,
-                                 models_dir=work / "models" if protocol.refit_every == 0 else None, label=label)
-            columns[names[trial.number]] = fc.mean
-            if protocol.refit_every == 0:
-                static[trial.number] = fc
-                rows = _seed_rows(fc, seed_list, fit_series, out)
-                retrained.append({"rank": rank, "trial": trial.number, "name": names[trial.number],
-                                  "val_rel_mae": trial.value, "preset": trial.user_attrs.get("preset"),
-                                  "config": config, "epochs": epochs, "seeds": rows,
-                                  "seconds": round(fc.seconds, 3),
-                                  "mean": {m: float(np.mean([r[m] for r in rows])) for m in METRICS},
-                                  "std": {m: float(np.std([r[m] for r in rows])) for m in METRICS}})
-        for c in candidates:
-            if c["kind"] == "shrink":
-                columns[c["name"]] = shrink(test.naive, columns[c["of"]], c["weight"])
-        results.append(score_protocol(protocol, test, columns, out=out, work=work, fit_series=fit_series,
-                                      horizon=horizon, about={c["name"]: c for c in candidates}))
-    best = static[trials[0].number]
-    summary = {
-        "study": study.study_name, "family": family, "horizon": horizon, "dataset": study.user_attrs["dataset"],
-        "split": final.plan.to_dict(), "n_test": len(test), "test_first_day": str(test.days[0].date()),
-        "test_last_day": str(test.days[-1].date()), "folds": final.plan.folds,
-        "naive": evaluate(test.Y, test.naive, fit_series),
-        "validation": {"csv": f"{work.name}/predictions/validation.csv", "candidates": candidates},
-        "recommendation": recommended, "protocols": results, "retrained": retrained,
-        "reliability": _reliability(retrained, results[0]),
-        "intervals": _intervals(val_table, recommended, results[0], out, work, horizon),
-        "stress": stress_test(test.days, test.Y, test.naive, best.mean, fit_series),
-        "seed_band": _seed_band(best, test),
-    }
-    attrs = study.user_attrs
-    if seed_split(sha256=attrs["sha256"], test_start=summary["split"]["test_start"], horizon=horizon,
-                  until=attrs["data"].get("until")):
-        summary["seed_published"] = published_for(family)
-    summary["verdict"] = verdict_sentence(summary)
-    publish(summary, work, runs_dir)
+    seeds = list(range(options.seeds))
+    with retraining(ws, ident) as (folder, work):
+        names = {t.number: f"trial {t.number}" for t in trials}
+        candidates, val_table = validation_candidates(study, trials, final, store, names=names, ws=ws)
+        write_csv(work / "predictions" / "validation.csv", val_table)
+        recommended = choose(candidates, evidence_of(study, val_table, horizon, store), rule=options.rule)
+        test, fit_series = final.test(window=REFERENCE_WINDOW, horizon=horizon), final.fit_series()
+        configs = [Trained(names[t.number], t.user_attrs["config"], retrain_epochs(t), f"rank{rank}-trial{t.number}")
+                   for rank, t in enumerate(trials, start=1)]
+        about = {c["name"]: c for c in candidates}
+        results, static = [], {}
+        for protocol, columns, fits in forecast_protocols(final, options.protocols.protocols(), configs, seeds=seeds,
+                                                         horizon=horizon, ws=ws, models_dir=work / "models"):
+            static = static or fits
+            for c in candidates:
+                if c["kind"] == "shrink" and c["of"] in columns:
+                    columns[c["name"]] = shrink(columns["naive"], columns[c["of"]], c["weight"])
+            results.append(score_protocol(protocol, test, columns, folder=folder, work=work, fit_series=fit_series,
+                                          horizon=horizon, about=about))
+        retrained = [_retrained(rank, t, c, static[c.name], fit_series, folder, about[c.name]["val_rel_mae"])
+                     for rank, (t, c) in enumerate(zip(trials, configs, strict=True), start=1) if c.name in static]
+        summary = {
+            "study": study.study_name, "identity": ident.to_dict(), "kind": "study", "family": family,
+            "horizon": horizon, "dataset": study.user_attrs["dataset"], "data": study.user_attrs["data"],
+            "sha256": study.user_attrs["sha256"], **test_period(final, test, horizon),
+            "naive": evaluate(test.Y, test.naive, fit_series),
+            "validation": {"csv": f"{work.name}/predictions/validation.csv", "candidates": candidates},
+            "recommendation": recommended, "protocols": results, "retrained": retrained,
+            "reliability": _reliability(retrained, results[0]),
+        }
+        summary["intervals"] = write_intervals(final, val_table, folder / results[0]["table"], recommended["name"],
+                                               horizon, work)
+        if retrained:
+            best = static[retrained[0]["name"]]
+            summary["stress"] = stress_test(test.days, test.Y, test.naive, best.mean, fit_series, horizon=horizon)
+            summary["seed_band"] = _seed_band(best, test)
+        attrs = study.user_attrs
+        published = published_for(family)
+        if published and seed_split(sha256=attrs["sha256"], test_start=summary["split"]["test_start"], horizon=horizon,
+                                    until=attrs["data"].get("until")):
+            summary["seed_published"] = published
+        summary["verdict"] = verdict.summary_sentence(summary, recommended["name"], lead=(
+            f"Recommended on validation: {recommended['name']} (validation MAE {recommended['val_rel_mae']:.4f} × "
+            f"naive's), because {recommended['why']}."))
+        publish(folder, summary, work)
     return summary
-
-
-def row_of(protocol: dict, name: str) -> dict:
-    return next(r for r in protocol["rows"] if r["name"] == name)
 
 
 def _reliability(retrained: list[dict], static: dict) -> dict:
@@ -123,47 +139,13 @@ def _reliability(retrained: list[dict], static: dict) -> dict:
     val = [r["val_rel_mae"] for r in retrained]
     test = [row_of(static, r["name"])["rel_mae"] for r in retrained]
     out = {"configs": len(val), "val_rel_mae": val, "test_rel_mae": test}
-    if len(val) >= 3:
+    if len(val) >= SPEARMAN_FROM:
         rho, p = stats.spearmanr(val, test)
         out.update(spearman=float(rho), spearman_p=float(p))
     return out
 
 
-def _intervals(val_table: pd.DataFrame, recommended: dict, static: dict, out: Path, work: Path, horizon: int) -> dict:
-    """Conformal bands for the recommended forecaster: its validation errors, its static test forecast."""
-    name = recommended["name"]
-    table = pd.read_csv(out / static["table"], parse_dates=["date"])
-    actual, forecast = (table[c].to_numpy().reshape(-1, horizon) for c in ("actual", name))
-    val_actual, val_forecast = (val_table[c].to_numpy().reshape(-1, horizon) for c in ("actual", name))
-    bands = conformal_bands(val_actual, val_forecast, forecast)
-    columns = {"date": table["date"], "step": table["step"], "actual": table["actual"], "forecast": table[name]}
-    levels = []
-    for level in LEVELS:
-        q, lo, hi = bands[level]
-        pct = int(round(level * 100))
-        columns[f"lo{pct}"], columns[f"hi{pct}"] = lo.ravel(), hi.ravel()
-        levels.append({"nominal": level, "relative_halfwidth": q.tolist(), "coverage": coverage(actual, lo, hi)})
-    write_csv(work / "predictions" / "intervals.csv", pd.DataFrame(columns))
-    return {"forecaster": name, "method": "split-conformal on the walk-forward validation errors |y/ŷ − 1| "
-            "of the recommended forecaster; band ŷ·(1 ± q)", "n_calibration": len(val_actual),
-            "levels": levels, "csv": f"{work.name}/predictions/intervals.csv"}
-
-
 def _seed_band(best: ConfigForecast, test) -> dict:
     lo, hi = seed_band(best.spread)
     return {"method": f"mean ± 1.96 std of {best.spread.shape[1]} forecasts (the seed's band)", "nominal": 0.95,
-            "coverage": coverage(test.Y, lo, hi), "mean_halfwidth": float(np.mean(hi - lo) / 2)}
-
-
-def verdict_sentence(summary: dict) -> str:
-    """The recommendation, and what it did on the test days under each protocol, in plain words."""
-    rec = summary["recommendation"]
-    parts = [f"Recommended on validation: {rec['name']} (validation MAE {rec['val_rel_mae']:.4f} × naive's), "
-             f"because {rec['why']}."]
-    for protocol in summary["protocols"]:
-        row = row_of(protocol, rec["name"])
-        mcs = protocol["mcs"]
-        parts.append(f"{protocol['label'].capitalize()}: " + verdict.sentence(
-            rec["name"], rel_mae=row["rel_mae"], dm_p=row["dm_p"]).rstrip(".") +
-            f"; the {mcs['level']:.0%} Model Confidence Set holds {', '.join(mcs['members'])}.")
-    return " ".join(parts)
+            "coverage": float(np.mean((lo <= test.Y) & (hi >= test.Y))), "mean_halfwidth": float(np.mean(hi - lo) / 2)}

@@ -29,7 +29,8 @@ def seed_split(*, sha256: str, test_start: str, horizon: int, until: str | None)
             and until is None)
 
 
-def published_for(family: str) -> dict:
+def published_for(family: str) -> dict | None:
+    """The seed's figure for the family's seed preset; None for a family the seed did not have."""
     import spaces
 
-    return PUBLISHED[spaces.seed_preset(family)]
+    return PUBLISHED.get(spaces.seed_preset(family))

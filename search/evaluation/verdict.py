@@ -1,7 +1,7 @@
 """The words every table and report uses for a forecaster against naive, written once.
 
-A gain counts only when Diebold–Mariano rejects equal accuracy at ``SIGNIFICANCE``; a result that
-does not beat naive says so.
+A gain counts only when Diebold–Mariano rejects equal accuracy at ``SIGNIFICANCE`` (on test, with
+the p-value adjusted for the table's many comparisons); a result that does not beat naive says so.
 
 Example:
     >>> word(rel_mae=0.99, dm_p=0.4)
@@ -42,3 +42,18 @@ def sentence(who: str, *, rel_mae: float, dm_p: float) -> str:
     if gap < 0:
         return f"{who} is {-gap:.2f}% better than naive on MAE, but not significantly ({p}): no real gain."
     return f"{who} does not beat the naive forecast: MAE {gap:.2f}% higher ({p})."
+
+
+def summary_sentence(summary: dict, who: str, *, lead: str) -> str:
+    """``lead``, then what the recommendation (named ``who``) did on the test days under each protocol."""
+    rec = summary["recommendation"]
+    parts = [lead]
+    for protocol in summary["protocols"]:
+        row = next(r for r in protocol["rows"] if r["name"] == rec["name"])
+        mcs = protocol["mcs"]
+        where = ", ".join(mcs["members"]) if len(mcs["members"]) <= 6 else f"{len(mcs['members'])} forecasters"
+        parts.append(f"{protocol['label'].capitalize()}: " + sentence(who, rel_mae=row["rel_mae"],
+                                                                       dm_p=row["dm_p_holm"]).rstrip(".")
+                     + f"; {'inside' if row['in_mcs'] else 'outside'} the {mcs['level']:.0%} Model Confidence Set"
+                     f" ({where}).")
+    return " ".join(parts)

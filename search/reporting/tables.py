@@ -2,18 +2,21 @@
 
 Rows come from ``retrain.json`` as written; nothing is recomputed. Candidates are listed in
 validation order (the order the recommendation was chosen in), with test scores beside them.
+Text and Markdown are laid out by ``tabulate``.
 """
 
 from __future__ import annotations
 
-HEAD = ("forecaster", "val rel. MAE", "test MAE", "test MASE", "rel. MAE", "DM p", "in MCS", "against naive")
+from tabulate import tabulate
+
+HEAD = ("forecaster", "val rel. MAE", "test MAE", "test MASE", "rel. MAE", "DM p (Holm)", "in MCS", "against naive")
 
 
 def _cells(row: dict, recommended: str) -> tuple[str, ...]:
     val = row.get("val_rel_mae")
     name = row["name"] + (" (recommended)" if row["name"] == recommended else "")
     return (name, "" if val is None else f"{val:.4f}", f"{row['mae']:.2f}", f"{row['mase']:.4f}",
-            f"{row['rel_mae']:.4f}", f"{row['dm_p']:.3g}", "yes" if row["in_mcs"] else "no", row["word"])
+            f"{row['rel_mae']:.4f}", f"{row['dm_p_holm']:.3g}", "yes" if row["in_mcs"] else "no", row["word"])
 
 
 def ordered(rows: list[dict]) -> list[dict]:
@@ -25,16 +28,12 @@ def protocol_rows(summary: dict, protocol: dict) -> list[tuple[str, ...]]:
     return [_cells(r, summary["recommendation"]["name"]) for r in ordered(protocol["rows"])]
 
 
-def _text(head, rows) -> list[str]:
-    widths = [max(len(str(row[i])) for row in [head, *rows]) for i in range(len(head))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in [head, *rows]]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return lines
+def text(head, rows) -> str:
+    return tabulate(rows, headers=head, tablefmt="simple", disable_numparse=True)
 
 
-def _markdown(head, rows) -> list[str]:
-    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head),
-            *("| " + " | ".join(row) + " |" for row in rows)]
+def markdown(head, rows) -> str:
+    return tabulate(rows, headers=head, tablefmt="github", disable_numparse=True)
 
 
 def format_table(summary: dict) -> str:
@@ -42,7 +41,7 @@ def format_table(summary: dict) -> str:
     lines = []
     for protocol in summary["protocols"]:
         lines += [f"test split, {protocol['label']}: {summary['n_test']} days, {summary['test_first_day']} .. "
-                  f"{summary['test_last_day']}", *_text(HEAD, protocol_rows(summary, protocol)), ""]
+                  f"{summary['test_last_day']}", text(HEAD, protocol_rows(summary, protocol)), ""]
     seed = summary.get("seed_published")
     if seed:
         lines.append(f"the seed notebook published MAE {seed['mae']:.2f} for {seed['model']}, choosing its "
@@ -52,7 +51,7 @@ def format_table(summary: dict) -> str:
 
 
 def protocol_markdown(summary: dict, protocol: dict) -> str:
-    return "\n".join(_markdown(HEAD, protocol_rows(summary, protocol)))
+    return markdown(HEAD, protocol_rows(summary, protocol))
 
 
 def leaderboard_rows(summaries: list[dict]) -> list[dict]:
@@ -60,22 +59,21 @@ def leaderboard_rows(summaries: list[dict]) -> list[dict]:
     rows = []
     for s in summaries:
         rec = s["recommendation"]
-        static = s["protocols"][0]
-        test = next(r for r in static["rows"] if r["name"] == rec["name"])
-        rows.append({"study": s["study"], "family": s["family"], "forecaster": rec["name"],
-                     "val_rel_mae": rec["val_rel_mae"], "mae": test["mae"], "rel_mae": test["rel_mae"],
-                     "dm_p": test["dm_p"], "in_mcs": test["in_mcs"], "word": test["word"],
-                     "naive_mae": s["naive"]["mae"], "test_days": f"{s['test_first_day']} .. {s['test_last_day']}"})
+        test = next(r for r in s["protocols"][0]["rows"] if r["name"] == rec["name"])
+        rows.append({"study": s["study"], "kind": s.get("kind", "study"), "family": s["family"],
+                     "forecaster": rec["name"], "val_rel_mae": rec["val_rel_mae"], "mae": test["mae"],
+                     "rel_mae": test["rel_mae"], "dm_p": test["dm_p_holm"], "word": test["word"],
+                     "naive_mae": s["naive"]["mae"], "link": s.get("link", f"{s['study']}/report.html")})
     return sorted(rows, key=lambda r: r["val_rel_mae"])
 
 
-LEADER_HEAD = ("study", "recommended", "val rel. MAE", "test MAE", "naive MAE", "test rel. MAE", "DM p",
-               "against naive")
+LEADER_HEAD = ("study", "kind", "recommended", "val rel. MAE", "test MAE", "naive MAE", "test rel. MAE",
+               "DM p (Holm)", "against naive")
 
 
 def _leader_cells(r: dict, link: bool) -> tuple[str, ...]:
-    study = f"[{r['study']}]({r['study']}/report.html)" if link else r["study"]
-    return (study, r["forecaster"], f"{r['val_rel_mae']:.4f}", f"{r['mae']:.2f}", f"{r['naive_mae']:.2f}",
+    study = f"[{r['study']}]({r['link']})" if link else r["study"]
+    return (study, r["kind"], r["forecaster"], f"{r['val_rel_mae']:.4f}", f"{r['mae']:.2f}", f"{r['naive_mae']:.2f}",
             f"{r['rel_mae']:.4f}", f"{r['dm_p']:.3g}", r["word"])
 
 
@@ -83,8 +81,8 @@ def leaderboard_table(summaries: list[dict]) -> str:
     rows = leaderboard_rows(summaries)
     if not rows:
         return "leaderboard: no retrained study yet"
-    return "\n".join(_text(LEADER_HEAD, [_leader_cells(r, False) for r in rows]))
+    return text(LEADER_HEAD, [_leader_cells(r, False) for r in rows])
 
 
 def leaderboard_markdown(summaries: list[dict]) -> str:
-    return "\n".join(_markdown(LEADER_HEAD, [_leader_cells(r, True) for r in leaderboard_rows(summaries)]))
+    return markdown(LEADER_HEAD, [_leader_cells(r, True) for r in leaderboard_rows(summaries)])

@@ -1,0 +1,149 @@
+"""Samplers and pruners by the names study declarations (``studies/*.toml``) use.
+
+Every trial samples from its own random stream, seeded by the study's seed and the trial's number:
+processes that share a study (workers, machines, two runs started together) draw different
+configurations, because the storage gives each trial its own number, and one process alone
+draws the same study every time from the same seed (its trials are numbered 0, 1, 2, ...).
+
+The pruner's resource is the trial's training cost so far (:mod:`search.engine.cost`), reported
+after every chunk of ``eval_every`` epochs with the pooled validation score of its folds so far.
+
+Example:
+    >>> import optuna
+    >>> sampler = make_sampler("random", seed=7)
+    >>> draws = []
+    >>> for _ in range(2):  # two processes starting together on one study see the same history
+    ...     study = optuna.create_study(sampler=make_sampler("random", seed=7))
+    ...     draws.append(study.ask().suggest_float("x", 0, 1))
+    >>> draws[0] == draws[1]  # alone, the same seed gives the same trial 0
+    True
+    >>> study.ask().suggest_float("x", 0, 1) != draws[0]  # trial 1 draws from its own stream
+    True
+    >>> make_pruner("sha", min_resource=5, max_resource=200, reduction_factor=4).__class__.__name__
+    'SuccessiveHalvingPruner'
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+import optuna
+
+from studies.errors import StudyError
+
+
+def _tpe(seed):
+    # multivariate + group is what conditional spaces need; Optuna marks both experimental.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True, constant_liar=True)
+
+
+def _gp(seed):
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise StudyError("the gp sampler needs PyTorch: pip install '.[gp]'") from None
+    return optuna.samplers.GPSampler(seed=seed)
+
+
+SAMPLERS: dict[str, Callable[[int | None], optuna.samplers.BaseSampler]] = {
+    "tpe": _tpe,
+    "random": lambda seed: optuna.samplers.RandomSampler(seed=seed),
+    "cmaes": lambda seed: optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False),
+    "gp": _gp,
+}
+
+
+class PerTrialSeed(optuna.samplers.BaseSampler):
+    """A sampler whose every trial draws from a stream seeded by ``(seed, trial.number)``.
+
+    The samplers used here keep their state in the study (TPE, random, GP read its trials; CMA-ES
+    stores its own in trial attributes), so a fresh one per trial loses nothing but the shared
+    random stream that made concurrent processes draw alike."""
+
+    def __init__(self, make: Callable[[int | None], optuna.samplers.BaseSampler], seed: int):
+        self._make, self._seed = make, seed
+        self._by_trial: dict[int, optuna.samplers.BaseSampler] = {}
+        make(0)  # fail now (a missing PyTorch for gp), not at the first trial
+
+    def _of(self, trial) -> optuna.samplers.BaseSampler:
+        if trial.number not in self._by_trial:
+            if len(self._by_trial) > 16:  # finished trials' samplers are not needed again
+                self._by_trial.pop(min(self._by_trial))
+            stream = int(np.random.SeedSequence([self._seed, trial.number]).generate_state(1)[0])
+            self._by_trial[trial.number] = self._make(stream)
+        return self._by_trial[trial.number]
+
+    def before_trial(self, study, trial):
+        self._of(trial).before_trial(study, trial)
+
+    def infer_relative_search_space(self, study, trial):
+        return self._of(trial).infer_relative_search_space(study, trial)
+
+    def sample_relative(self, study, trial, search_space):
+        return self._of(trial).sample_relative(study, trial, search_space)
+
+    def sample_independent(self, study, trial, param_name, param_distribution):
+        return self._of(trial).sample_independent(study, trial, param_name, param_distribution)
+
+    def after_trial(self, study, trial, state, values):
+        self._of(trial).after_trial(study, trial, state, values)
+
+    def reseed_rng(self) -> None:
+        self._seed = int(np.random.SeedSequence().generate_state(1)[0])
+        self._by_trial.clear()
+
+
+def make_sampler(name: str, seed: int | None) -> optuna.samplers.BaseSampler:
+    if name not in SAMPLERS:
+        raise StudyError(f"unknown sampler {name!r}; choose from {', '.join(SAMPLERS)}")
+    return SAMPLERS[name](None) if seed is None else PerTrialSeed(SAMPLERS[name], seed)
+
+
+class CostPercentilePruner(optuna.pruners.BasePruner):
+    """Prune a trial whose score is worse than the ``percentile`` of what the other finished trials
+    had scored by the same cost: each one's latest report at a step no later than this trial's.
+
+    Optuna's percentile pruners compare values reported at the very same step; steps here count
+    cost, which differs from trial to trial, so the comparison is "by the same cost" instead."""
+
+    def __init__(self, percentile: float, *, n_startup_trials: int = 5, n_warmup_steps: int = 0):
+        self.percentile, self.n_startup_trials, self.n_warmup_steps = percentile, n_startup_trials, n_warmup_steps
+
+    def prune(self, study, trial) -> bool:
+        step = trial.last_step
+        if step is None or step < self.n_warmup_steps:
+            return False
+        states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+        others = [t for t in study.get_trials(deepcopy=False, states=states) if t.intermediate_values]
+        if sum(t.state == optuna.trial.TrialState.COMPLETE for t in others) < self.n_startup_trials:
+            return False
+        reached = [t.intermediate_values[max(s for s in t.intermediate_values if s <= step)]
+                   for t in others if min(t.intermediate_values) <= step]
+        return bool(reached) and trial.intermediate_values[step] > np.percentile(reached, self.percentile)
+
+
+PRUNERS = ("sha", "hyperband", "median", "none")
+
+
+def make_pruner(name: str, *, min_resource: int, max_resource: int, reduction_factor: int = 4):
+    """The pruner of weak trials, its resource counted in training cost.
+
+    ``sha`` (successive halving, the default) keeps the best 1/``reduction_factor`` of the trials at
+    ``min_resource``, ``min_resource * reduction_factor``, ... ``hyperband`` runs several such
+    brackets from different first rungs: safer when early scores mislead, but each bracket sees
+    only its share of the trials, so it prunes less in a study of tens of trials.
+    """
+    if name == "sha":
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=min_resource, reduction_factor=reduction_factor)
+    if name == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=min_resource, max_resource=max_resource,
+                                              reduction_factor=reduction_factor)
+    if name == "median":
+        return CostPercentilePruner(50, n_startup_trials=5, n_warmup_steps=2 * min_resource)
+    if name == "none":
+        return optuna.pruners.NopPruner()
+    raise StudyError(f"unknown pruner {name!r}; choose from {', '.join(PRUNERS)}")
