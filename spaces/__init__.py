@@ -127,7 +127,7 @@ def training_view(model, config: dict):
     """The model to train and its per-sample loss ``(y_true, y_pred) -> (batch,)``: the model itself
     on the configuration's loss, unless the family says otherwise (an ensemble trains its members)."""
     hook = _hook(config, "training_view")
-    return hook(model, config) if hook else (model, loss_fn(config["loss"]))
+    return hook(model, config) if hook else (model, loss_fn(config["loss"], config["scaler"]))
 
 
 def member_predictions(model, config: dict, X):

@@ -66,7 +66,7 @@ def members_model(model):
 
 def training_view(model, config: dict):
     """Train the members, each on its own loss: per sample, the sum of the members' losses."""
-    fns = [loss_fn(name) for name in member_losses(config)]
+    fns = [loss_fn(name, config["scaler"]) for name in member_losses(config)]
 
     def member_loss(y_true, y_pred):
         return sum(fn(y_true, y_pred[:, k]) for k, fn in enumerate(fns))

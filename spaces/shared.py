@@ -18,10 +18,16 @@ SEED_SETTINGS = {"scaler": "none", "learning_rate": 1e-3, "batch_size": 128, "lo
                  "dropout": 0.0, "epochs": 100, "patience": 100}
 
 
-def loss_fn(name: str):
-    """The named loss, per sample: ``(y_true, y_pred) -> (batch,)`` (the trainer masks and averages)."""
+def loss_fn(name: str, scaler: str = "none"):
+    """The named loss, per sample: ``(y_true, y_pred) -> (batch,)`` (the trainer masks and averages).
+
+    A ``logrel`` model forecasts log returns, whose percentage errors divide by numbers near zero;
+    the percentage error of the *price* it implies is, to first order, the absolute error of the
+    log return, so MAPE trains as MAE there."""
     import keras
 
+    if name == "mape" and scaler == "logrel":
+        name = "mae"
     return {
         "mae": keras.losses.MeanAbsoluteError,
         "mse": keras.losses.MeanSquaredError,

@@ -5,8 +5,11 @@ processes that share a study (workers, machines, two runs started together) draw
 configurations, because the storage gives each trial its own number, and one process alone
 draws the same study every time from the same seed (its trials are numbered 0, 1, 2, ...).
 
-The pruner's resource is the trial's training cost so far (:mod:`search.engine.cost`), reported
-after every chunk of ``eval_every`` epochs with the pooled validation score of its folds so far.
+A trial reports its validation score by epoch (what a person reads on the dashboard, and what
+TPE ranks pruned trials by), and records its ``relative_cost``: an epoch of its model in epochs of
+the family's seed preset (:mod:`search.engine.cost`). The pruners decide by cost: a trial's epoch
+``e`` is the resource ``e × relative_cost``, so a model 50x as expensive per epoch meets each rung
+after 1/50 of the epochs.
 
 Example:
     >>> import optuna
@@ -19,12 +22,13 @@ Example:
     True
     >>> study.ask().suggest_float("x", 0, 1) != draws[0]  # trial 1 draws from its own stream
     True
-    >>> make_pruner("sha", min_resource=5, max_resource=200, reduction_factor=4).__class__.__name__
+    >>> make_pruner("sha", min_resource=500, max_resource=20000, reduction_factor=4).inner.__class__.__name__
     'SuccessiveHalvingPruner'
 """
 
 from __future__ import annotations
 
+import copy
 import warnings
 from collections.abc import Callable
 
@@ -103,34 +107,57 @@ def make_sampler(name: str, seed: int | None) -> optuna.samplers.BaseSampler:
     return SAMPLERS[name](None) if seed is None else PerTrialSeed(SAMPLERS[name], seed)
 
 
+STEPS_PER_EPOCH = 100  # a rung's resource, in hundredths of a seed-preset epoch
+
+
+def cost_steps(trial) -> dict[int, float]:
+    """A trial's intermediate values keyed by training cost (hundredths of a seed-preset epoch)."""
+    cost = float(trial.user_attrs.get("relative_cost", 1.0))
+    return {max(1, round(STEPS_PER_EPOCH * epoch * cost)): v for epoch, v in trial.intermediate_values.items()}
+
+
+class CostAware(optuna.pruners.BasePruner):
+    """Run ``inner`` (successive halving, Hyperband) on the trial's scores keyed by cost, not epoch."""
+
+    def __init__(self, inner: optuna.pruners.BasePruner):
+        self.inner = inner
+
+    def prune(self, study, trial) -> bool:
+        view = copy.copy(trial)
+        view.intermediate_values = cost_steps(trial)
+        return self.inner.prune(study, view)
+
+
 class CostPercentilePruner(optuna.pruners.BasePruner):
     """Prune a trial whose score is worse than the ``percentile`` of what the other finished trials
-    had scored by the same cost: each one's latest report at a step no later than this trial's.
+    had scored by the same cost: each one's latest report at a cost no greater than this trial's.
 
-    Optuna's percentile pruners compare values reported at the very same step; steps here count
-    cost, which differs from trial to trial, so the comparison is "by the same cost" instead."""
+    Optuna's percentile pruners compare values reported at the very same step; here trials meet
+    at equal cost, which falls at different epochs for different models."""
 
     def __init__(self, percentile: float, *, n_startup_trials: int = 5, n_warmup_steps: int = 0):
         self.percentile, self.n_startup_trials, self.n_warmup_steps = percentile, n_startup_trials, n_warmup_steps
 
     def prune(self, study, trial) -> bool:
-        step = trial.last_step
-        if step is None or step < self.n_warmup_steps:
+        mine = cost_steps(trial)
+        if not mine or max(mine) < self.n_warmup_steps:
             return False
+        step = max(mine)
         states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
-        others = [t for t in study.get_trials(deepcopy=False, states=states) if t.intermediate_values]
-        if sum(t.state == optuna.trial.TrialState.COMPLETE for t in others) < self.n_startup_trials:
+        others = [cost_steps(t) for t in study.get_trials(deepcopy=False, states=states) if t.intermediate_values]
+        complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+        if len(complete) < self.n_startup_trials:
             return False
-        reached = [t.intermediate_values[max(s for s in t.intermediate_values if s <= step)]
-                   for t in others if min(t.intermediate_values) <= step]
-        return bool(reached) and trial.intermediate_values[step] > np.percentile(reached, self.percentile)
+        reached = [o[max(s for s in o if s <= step)] for o in others if min(o) <= step]
+        return bool(reached) and mine[step] > np.percentile(reached, self.percentile)
 
 
 PRUNERS = ("sha", "hyperband", "median", "none")
 
 
 def make_pruner(name: str, *, min_resource: int, max_resource: int, reduction_factor: int = 4):
-    """The pruner of weak trials, its resource counted in training cost.
+    """The pruner of weak trials, its resource counted in training cost (``*_resource`` in
+    hundredths of a seed-preset epoch).
 
     ``sha`` (successive halving, the default) keeps the best 1/``reduction_factor`` of the trials at
     ``min_resource``, ``min_resource * reduction_factor``, ... ``hyperband`` runs several such
@@ -138,10 +165,11 @@ def make_pruner(name: str, *, min_resource: int, max_resource: int, reduction_fa
     only its share of the trials, so it prunes less in a study of tens of trials.
     """
     if name == "sha":
-        return optuna.pruners.SuccessiveHalvingPruner(min_resource=min_resource, reduction_factor=reduction_factor)
+        return CostAware(optuna.pruners.SuccessiveHalvingPruner(min_resource=min_resource,
+                                                                reduction_factor=reduction_factor))
     if name == "hyperband":
-        return optuna.pruners.HyperbandPruner(min_resource=min_resource, max_resource=max_resource,
-                                              reduction_factor=reduction_factor)
+        return CostAware(optuna.pruners.HyperbandPruner(min_resource=min_resource, max_resource=max_resource,
+                                                        reduction_factor=reduction_factor))
     if name == "median":
         return CostPercentilePruner(50, n_startup_trials=5, n_warmup_steps=2 * min_resource)
     if name == "none":

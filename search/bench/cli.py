@@ -7,7 +7,7 @@ import json
 from search import cli
 from search.bench.report import table
 
-PARTS = ("trainer", "batched", "retrain", "warm", "pruning", "memory", "workers", "engines", "folds", "eras")
+PARTS = ("trainer", "batched", "retrain", "warm", "pruning", "memory", "workers", "engines", "folds", "eras", "truth")
 DEFAULT = ("trainer", "batched", "retrain", "pruning", "memory", "workers", "engines")
 
 
@@ -41,6 +41,12 @@ def build_parser() -> cli.Parser:
     p.add_argument("--refit-every", type=cli.at_least(0), default=30, help="eras: rolling refit (default 30 days)")
     p.add_argument("--until", nargs="+", help="eras: the cut dates (default 2018-06-30 2019-11-09 2021-05-18)")
     p.add_argument("--eras-dir", help="eras: keep each era's studies and results in this folder")
+    p.add_argument("--truth-series", type=pos, default=10, help="truth: series of each kind (default 10)")
+    p.add_argument("--truth-trials", type=pos, default=30, help="truth: trials per series (default 30)")
+    p.add_argument("--truth-family", default="dense", choices=FAMILIES, help="truth: the family (default dense)")
+    p.add_argument("--truth-kinds", nargs="+", default=["random_walk", "garch", "ar1", "nonlinear"],
+                   choices=["random_walk", "garch", "ar1", "nonlinear"], help="truth: the kinds (default all)")
+    p.add_argument("--truth-dir", help="truth: keep each series' study and results in this folder")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     return p
 
@@ -85,5 +91,11 @@ def main(argv=None) -> int:
     if "eras" in parts:
         results["eras"] = eras.bench_eras(args.data, args.eras_families, args.trials, args.folds, args.refit_every,
                                           tuple(args.until) if args.until else eras.ERAS, keep=args.eras_dir)
+    if "truth" in parts:
+        from search.bench.truth import bench_truth
+
+        results["truth"] = bench_truth(series=args.truth_series, family=args.truth_family, trials=args.truth_trials,
+                                       epochs=None, refit_every=0, seeds=3, kinds=args.truth_kinds,
+                                       keep=args.truth_dir, data=args.data)
     print(json.dumps(results, indent=2) if args.json else table(results))
     return 0

@@ -52,6 +52,10 @@ def table(results: dict) -> str:
         f = results["folds"]
         runs = ", ".join(f"{r['folds']} fold(s) {r['seconds']:.0f}s (best {r['best']:.4f})" for r in f["runs"])
         lines.append(f"folds      {f['family']} {f['trials']} trials: {runs}; ratio {f['time_ratio']:.2f}x")
+    if "truth" in results:
+        from search.bench.truth import markdown as truth_markdown
+
+        lines.append(truth_markdown(results["truth"]))
     if "eras" in results:
         from search.bench.eras import markdown
 

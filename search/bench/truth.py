@@ -167,3 +167,25 @@ def bench_truth(*, series: int, family: str, trials: int, epochs: int | None, re
     out["by_kind"] = aggregate(out["series"])
     out["eras"] = eras_calibration(data)
     return out
+
+
+def markdown(result: dict) -> str:
+    """Size, power, the oracle and the intervals per kind and rule; then the eras' intervals."""
+    lines = [f"truth: {result['family']}, {result['trials']} trials per series", "",
+             "| kind | series | rule | network recommended | beats naive on test | test rel. MAE | oracle |"
+             " claimed on test |", "|---|---|---|---|---|---|---|---|"]
+    for kind, k in result["by_kind"].items():
+        for rule, r in k["rules"].items():
+            lines.append(f"| {kind} | {k['series']} | {rule} | {r['network']:.0%} | {r['beats_naive']:.0%} | "
+                         f"{r['rel_mae']:.4f} | {k['oracle_rel_mae']:.4f} | {k['claimed']:.0%} |")
+    lines += ["", "| kind | coverage 80% | coverage 95% | width vs oracle 80% | width vs oracle 95% |",
+              "|---|---|---|---|---|"]
+    for kind, k in result["by_kind"].items():
+        lines.append(f"| {kind} | {k['coverage_80']:.1%} | {k['coverage_95']:.1%} | {k['width_ratio_80']:.2f} | "
+                     f"{k['width_ratio_95']:.2f} |")
+    lines += ["", "| era ends | forecaster | nominal | coverage | mean width | round two's coverage | its width |",
+              "|---|---|---|---|---|---|---|"]
+    for r in result["eras"]:
+        lines.append(f"| {r['until']} | {r['forecaster']} | {r['nominal']:.0%} | {r['coverage']:.1%} | "
+                     f"{r['width']:.2%} | {r['old_coverage']:.1%} | {r['old_width']:.2%} |")
+    return "\n".join(lines)

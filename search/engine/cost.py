@@ -2,8 +2,9 @@
 
 An epoch of a 3-layer bidirectional LSTM over 90 days costs thousands of times what an epoch of the
 seed's small dense model does. The pruner's resource is therefore the training cost so far, in
-**epochs of the family's seed preset on the same data**: a model 50x as expensive per epoch
-reaches the first rung after 1/50 of the epochs, and validates as often as that needs.
+**epochs of the family's seed preset on the same data** (:mod:`studies.samplers`): a model 50x as
+expensive per epoch reaches the first rung after 1/50 of the epochs, and validates as often as
+that needs.
 
 The cost of one window is the forward multiply-adds of the model (each layer's kernel weights times
 the positions it is applied at: timesteps for recurrent, convolutional and time-distributed layers)
@@ -23,8 +24,13 @@ from __future__ import annotations
 
 import math
 
-STEPS_PER_EPOCH = 100  # the pruner's integer steps per seed-preset epoch
-OVERHEAD = 20_000  # multiply-add equivalents of per-window work every model pays (search.bench --only cost)
+from studies.samplers import STEPS_PER_EPOCH  # noqa: F401  (the pruners' resource unit, re-exported)
+
+# Multiply-add equivalents of the per-window work every model pays on a CPU. Measured on 2 cores
+# (6 epochs, ~2,000 windows): dense models cost 0.4 us per window at 1k multiply-adds, 4 us at 20k,
+# 16 us at 147k and 81 us at 833k (about 0.1 us per 1,000 beyond a floor of ~1 us); an LSTM costs
+# 1-2.5x and a Conv1D 0.4x a dense model's time per multiply-add.
+OVERHEAD = 10_000
 
 
 def _positions(layer) -> int:
@@ -51,8 +57,3 @@ def macs_per_window(model) -> int:
 def epoch_cost(model, windows: int) -> float:
     """One epoch's training cost of ``model`` on ``windows`` windows, in multiply-adds."""
     return 3.0 * (macs_per_window(model) + OVERHEAD) * windows
-
-
-def steps(cost: float, seed_epoch: float) -> int:
-    """``cost`` as the pruner's integer step: hundredths of a seed-preset epoch."""
-    return max(1, int(round(STEPS_PER_EPOCH * cost / seed_epoch)))

@@ -31,7 +31,7 @@ import spaces
 from data import SearchData
 from data.split import MIN_TRAIN_WINDOWS
 from search.engine.artifacts import fold_table, save_validation
-from search.engine.cost import OVERHEAD, STEPS_PER_EPOCH, macs_per_window, steps
+from search.engine.cost import OVERHEAD, macs_per_window
 from search.engine.group import ModelBuildError, seeded
 from search.engine.study import INTERRUPTED
 from search.engine.trainer import (
@@ -98,7 +98,7 @@ class Objective:
         """Train ``config`` on every fold; return the pooled score, the facts a trial records (enough
         to train it again alike), and the table of validation forecasts behind the score.
 
-        The most recent fold trains first, alone, and ``report(epoch, step, its score)`` lets the pruner
+        The most recent fold trains first, alone, and ``report(epoch, its score, relative cost)`` lets the pruner
         stop a weak trial there; only a trial that survives pays for the earlier folds, which then
         train side by side as one group. Without ``eval_every``, a chunk lasts the study's
         ``eval_every`` epochs, or fewer for a model that costs more than the seed preset."""
@@ -114,7 +114,7 @@ class Objective:
 
         def watch(epoch, results):
             if report is not None and not results[0].diverged:
-                report(epoch, steps(epoch * measured["cost"], 1.0), fold_score([last], [results[0].val_forecast]))
+                report(epoch, fold_score([last], [results[0].val_forecast]), measured["cost"])
 
         options = {"epochs": epochs or self.spec.epochs, "patience": self.spec.patience}
         results = train_group(config, [Member(last.train, last.val, seed=seed)], report=watch, eval_every=chunk,
@@ -139,13 +139,16 @@ class Objective:
         return value, attrs, fold_table(folds, [r.val_forecast for r in results])
 
     def __call__(self, trial: optuna.Trial) -> float:
-        start = time.perf_counter()
+        start, seen = time.perf_counter(), {}
 
-        def report(epoch: int, step: int, value: float) -> None:
-            trial.report(value, step)
+        def report(epoch: int, value: float, cost: float) -> None:
+            if "relative_cost" not in seen:  # before the first report: the pruners count cost with it
+                seen["relative_cost"] = round(cost, 4)
+                trial.set_user_attr("relative_cost", seen["relative_cost"])
+            trial.report(value, epoch)
             if trial.should_prune():
                 trial.set_user_attr("epochs", epoch)
-                raise optuna.TrialPruned(f"pruned at epoch {epoch}, cost {step / STEPS_PER_EPOCH:g} seed-preset epochs")
+                raise optuna.TrialPruned(f"pruned at epoch {epoch}, cost {epoch * cost:.3g} seed-preset epochs")
 
         try:
             config = self.config(trial)
