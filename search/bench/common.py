@@ -6,7 +6,9 @@ import sys
 
 
 def progress(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    """A line of progress on a terminal; nothing through a pipe (stdout holds the results)."""
+    if sys.stderr.isatty():
+        print(text, file=sys.stderr, flush=True)
 
 
 def rss_mb() -> float:
