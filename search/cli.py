@@ -179,12 +179,26 @@ def quiet_libraries(verbose: bool = False) -> None:
     optuna.logging.set_verbosity(optuna.logging.INFO if verbose else optuna.logging.ERROR)
     for name in ("search", "data"):
         logger = logging.getLogger(name)
-        if not logger.handlers:
-            handler = logging.StreamHandler(sys.stdout)
-            handler.setFormatter(logging.Formatter("note: %(message)s"))
-            logger.addHandler(handler)
+        if not any(isinstance(h, _Notes) for h in logger.handlers):
+            logger.addHandler(_Notes())
             logger.setLevel(logging.INFO)
             logger.propagate = False
+
+
+class _Notes(logging.StreamHandler):
+    """``note: ...`` lines on whatever ``sys.stdout`` is when a note is written."""
+
+    def __init__(self):
+        super().__init__()
+        self.setFormatter(logging.Formatter("note: %(message)s"))
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _):  # StreamHandler.__init__ sets it; stdout is looked up at each note instead
+        pass
 
 
 def _known_errors() -> tuple[type[BaseException], ...]:

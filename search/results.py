@@ -130,6 +130,11 @@ def read_summary(ws: Workspace, ident: Identity, *, verify: bool = True) -> dict
         return summary
 
 
+def row_of(protocol: dict, name: str) -> dict:
+    """A candidate's scored row in one protocol of ``retrain.json``."""
+    return next(r for r in protocol["rows"] if r["name"] == name)
+
+
 def read_table(folder: Path, name: str) -> pd.DataFrame:
     """A predictions table named in ``retrain.json`` (relative to the results folder)."""
     return pd.read_csv(Path(folder) / name, parse_dates=["date"])

@@ -15,7 +15,7 @@ from search.evaluation.baselines import classical_forecast, positions
 from search.evaluation.intervals import conformal_halfwidth, coverage
 from search.evaluation.mcs import confidence_set
 from search.evaluation.metrics import mase
-from search.evaluation.recommend import cross_fitted_shrink, shrink, shrink_weight
+from search.evaluation.recommend import cross_fitted_shrink
 
 
 @pytest.fixture(scope="module")
@@ -95,10 +95,16 @@ def test_shrinkage_is_cross_fitted_across_folds():
         naives.append(naive)
         models.append(naive + 0.8 * (y - naive) + rng.normal(scale=2.0, size=200))  # informative but noisy
     weight, forecasts = cross_fitted_shrink(ys, naives, models)
-    assert 0 < weight < 1
+    # The weight is the total-absolute-error minimum, found here by brute force on a fine grid.
+    grid = np.linspace(0, 1, 2001)
+    errors = [sum(np.abs(y - (n + w * (m - n))).sum() for y, n, m in zip(ys, naives, models, strict=True))
+              for w in grid]
+    assert 0 < weight < 1 and weight == pytest.approx(grid[int(np.argmin(errors))], abs=1e-3)
     # Each fold's forecast uses the weight fitted on the other two folds, not its own.
-    w0 = shrink_weight(ys[1:], naives[1:], models[1:])
-    np.testing.assert_allclose(forecasts[0], shrink(naives[0], models[0], w0))
+    rest = [np.abs(ys[1] - (naives[1] + w * (models[1] - naives[1]))).sum() +
+            np.abs(ys[2] - (naives[2] + w * (models[2] - naives[2]))).sum() for w in grid]
+    used = np.median((forecasts[0] - naives[0]) / (models[0] - naives[0]))  # the weight fold 0 was given
+    assert used == pytest.approx(grid[int(np.argmin(rest))], abs=1e-3) and abs(used - weight) > 1e-3
     assert cross_fitted_shrink(ys[:1], naives[:1], models[:1]) is None  # one fold: no honest score
 
 
@@ -200,3 +206,91 @@ def test_the_guard_lets_a_real_edge_through():
     chosen = choose(candidates, evidence, rule="spa")
     assert chosen["kind"] == "config" and "SPA p = " in chosen["why"]
     assert choose(candidates, evidence, rule="best")["kind"] == "config"
+
+
+def test_folds_and_test_stay_apart_at_horizon_seven(seed_split):
+    # A window's seven targets never reach into the next block: the windows that would straddle a
+    # boundary are dropped, six of them at each one.
+    frame, h = seed_split.frame, 7
+    final = FinalData(frame, make_plan(frame, window=7, horizon=h, val_size=100, folds=3))
+    folds = final.search().folds(window=12, horizon=h)
+    test = final.test(window=12, horizon=h)
+    last_day = pd.Timedelta(days=h - 1)
+    for k, fold in enumerate(folds):
+        end = folds[k + 1].val.days[0] if k + 1 < len(folds) else final.plan.test_start
+        assert len(fold.val) == 100
+        assert fold.train.days[-1] + last_day < fold.val.days[0]  # training targets end before validation
+        assert fold.val.days[-1] + last_day < end  # validation targets end before the next block
+        assert (end - fold.val.days[-1]).days == h  # six straddling windows dropped
+    assert test.days[0] == final.plan.test_start and test.days[-1] + last_day == frame.index[-1]
+
+
+def test_diebold_mariano_at_horizon_two_by_hand():
+    from search.evaluation.metrics import diebold_mariano
+
+    y = np.array([[1.0, 2.0], [2.0, 3.0], [3.0, 5.0], [4.0, 4.0], [6.0, 7.0], [5.0, 5.0]])
+    a = y + np.array([[1, 0], [0, 1], [1, 1], [0, 0], [2, 0], [0, 1]])  # per-window mean |error|: .5 .5 1 0 1 .5
+    b = y + np.array([[1, 1], [1, 1], [2, 1], [1, 0], [2, 1], [2, 2]])  # 1 1 1.5 .5 1.5 2
+    # d = a - b = (-.5, -.5, -.5, -.5, -.5, -1.5), mean -2/3; centred: 1/6 five times, then -5/6.
+    # gamma0 = (5/36 + 25/36) / 6 = 0.138889; gamma1 = (4/36 - 5/36) / 6 = -0.0046296 (h = 2: lag 1);
+    # DM = (-2/3) / sqrt((gamma0 + 2 gamma1) / 6) = -4.53557; HLN factor sqrt((7 - 4 + 2/6) / 6) = 0.745356;
+    # statistic -3.38062, two-sided p from Student's t with 5 degrees of freedom: 0.01966.
+    stat, p = diebold_mariano(y, a, b, horizon=2)
+    assert stat == pytest.approx(-3.38062, abs=1e-5) and p == pytest.approx(0.01966, abs=1e-5)
+
+
+def test_stress_test_and_seed_band_by_hand():
+    from search.evaluation.intervals import seed_band
+    from search.evaluation.stress import stress_test
+
+    days = pd.date_range("2021-01-01", periods=3)
+    actual = np.array([[100.0], [110.0], [120.0]])
+    naive = np.array([[95.0], [100.0], [110.0]])
+    model = np.array([[101.0], [108.0], [118.0]])
+    st = stress_test(days, actual, naive, model, fit_series=[1.0, 2.0])
+    assert st["turkey_price"] == 1.2 and st["last_day"] == "2021-01-03"
+    assert st["model"]["normal"]["mae"] == pytest.approx((1 + 2 + 2) / 3)
+    assert st["model"]["turkey"]["mae"] == pytest.approx((1 + 2 + 116.8) / 3)
+    assert st["naive"]["turkey"]["mae"] == pytest.approx((5 + 10 + 108.8) / 3)
+    members = np.array([[[1.0], [3.0]], [[2.0], [2.0]]])  # two windows, two members
+    lo, hi = seed_band(members)
+    np.testing.assert_allclose(lo.ravel(), [2 - 1.96, 2.0])
+    np.testing.assert_allclose(hi.ravel(), [2 + 1.96, 2.0])
+
+
+def test_online_bands_cover_their_level_on_garch_returns():
+    # Heavy tails and volatility clustering: a band from calm days' scores would miss in wild ones;
+    # the normalised, adaptive band covers close to its level over 1,500 days, and stays positive.
+    from data import truth
+    from search.evaluation.intervals import ewma_volatility, online_bands, scores
+
+    frame = truth.generate("garch", seed=5)
+    p = frame["target"].to_numpy()
+    sigma = ewma_volatility(p)
+    naive, actual = p[:-1, None], p[1:, None]
+    cal = scores(actual[:600], naive[:600], sigma[1:601])
+    for level in (0.8, 0.95):
+        lo, hi, q = online_bands(cal, actual[600:2100], naive[600:2100], sigma[601:2101], level)
+        covered = np.mean((actual[600:2100] >= lo) & (actual[600:2100] <= hi))
+        assert abs(covered - level) < 0.015 and (lo > 0).all() and q.shape == (1,)
+
+
+def test_the_oracle_matches_theory_on_a_long_series():
+    # In log returns, so that the long path's price level does not weigh its days unequally.
+    from data import truth
+
+    for kind in truth.KINDS:
+        frame = truth.generate(kind, seed=2, n=60_000)
+        logp = np.log(frame["target"].to_numpy())
+        oracle = np.log(truth.oracle(frame).median)
+        rel = np.mean(np.abs(logp[1:] - oracle[1:])) / np.mean(np.abs(np.diff(logp)))
+        assert rel == pytest.approx(truth.ORACLE_REL_MAE[kind], abs=0.004), kind
+
+
+def test_truth_series_are_reproducible_from_their_seed():
+    from data import load, truth
+
+    a, b, c = truth.generate("nonlinear", 3), truth.generate("nonlinear", 3), truth.generate("nonlinear", 4)
+    assert a.equals(b) and a.attrs["sha256"] == b.attrs["sha256"] and not a.equals(c)
+    frame = load("truth:garch:7")
+    assert frame.attrs["dataset"] == "truth-garch-7" and frame.attrs["sha256"] == truth.generate("garch", 7).attrs["sha256"]

@@ -4,7 +4,6 @@ and read-only commands create nothing in any storage."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import optuna
 import pytest
 
 from tests.conftest import summary_of
-from tests.test_distributed import PG, pg_up, require
+from tests.test_distributed import PG, pg_study, pg_up, require  # noqa: F401  (pg_study: a fixture)
 
 FAST = ["--epochs", "2", "--eval-every", "1", "--patience", "2", "--test-size", "30", "--val-size", "30",
         "--folds", "1", "--seeds", "1", "--retrain-top", "1", "--refit-every", "0"]
@@ -38,18 +37,9 @@ def distinct_draws(trials) -> None:
     assert sum(bool(t.user_attrs.get("preset")) for t in trials) == 1  # the seed preset enqueued once
 
 
-@pytest.fixture
-def pg_name():
-    require(pg_up(), "PostgreSQL on 127.0.0.1:5432")
-    name = f"t-{uuid.uuid4().hex[:10]}"
-    yield name
-    with contextlib.suppress(KeyError):
-        optuna.delete_study(study_name=name, storage=PG.replace("postgresql://", "postgresql+psycopg://"))
-
-
 @pytest.mark.parametrize("where", ["postgresql", "journal"])
 def test_processes_started_together_draw_distinct_configurations(where, request, btc_short, tmp_path):
-    name = request.getfixturevalue("pg_name") if where == "postgresql" else "together"
+    name = request.getfixturevalue("pg_study") if where == "postgresql" else "together"
     storage = PG if where == "postgresql" else str(tmp_path / "s.log")
     command = ["search.run", "--family", "dense", "--trials", "4", "--data", str(btc_short), "--study", name,
                "--storage", storage, "--no-retrain", *FAST]

@@ -100,8 +100,20 @@ def test_report_all_reports_what_it_can_and_lists_the_rest(retrained, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "skipped unfinished:" in proc.stdout and "no retrained results" in proc.stdout
     board = (work / "runs" / "reports" / "leaderboard.md").read_text()
-    assert "[tiny](tiny/report.html)" in board and "- unfinished:" in board
-    assert (work / "runs" / "reports" / "tiny" / "report.html").is_file()
+    assert "- unfinished:" in board
+    summary = summary_of(work, "tiny")
+    row = next(line for line in board.splitlines() if "[tiny](tiny/report.html)" in line)
+    rec = next(r for r in summary["protocols"][0]["rows"] if r["name"] == summary["recommendation"]["name"])
+    assert f"| {summary['recommendation']['name']} " in row and f"| {rec['rel_mae']:.4f} " in row
+    assert summary["verdict"] in (work / "runs" / "reports" / "tiny" / "report.md").read_text()
+
+
+def test_report_all_lists_an_unreadable_summary_instead_of_crashing(retrained, tmp_path):
+    work = copy_of(retrained, tmp_path)
+    (work / "runs" / "tiny" / "retrain.json").write_text("{ not json")
+    proc = cli("report", "--all", cwd=work)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    assert "skipped tiny:" in proc.stdout and "unreadable" in proc.stdout
 
 
 def test_a_storage_folder_that_cannot_be_made_is_one_line(btc_short, tmp_path):
@@ -135,3 +147,41 @@ def test_summary_names_only_files_that_exist(retrained):
     assert len(folders) == 1  # one retrain's files live together, swapped in by retrain.json
     visible = sorted(p.name for p in (retrained / "runs" / "tiny").iterdir() if not p.name.startswith("."))
     assert visible == ["identity.json", folders.pop(), "retrain.json"]
+
+
+def test_a_lost_artifact_is_recomputed_with_a_note_and_scored_as_recomputed(retrained, tmp_path):
+    import shutil
+
+    work = copy_of(retrained, tmp_path)
+    shutil.rmtree(work / "runs" / "artifacts")  # another machine's store, say
+    proc = cli("retrain", "--study", "tiny", "--seeds", "1", "--top", "1", "--refit-every", "0", cwd=work)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    notes = [line for line in proc.stdout.splitlines() if "not in the artifact store" in line]
+    assert notes and notes[0].startswith("note: tiny trial ")
+    recomputed = float(notes[0].split("validation rel. MAE ")[1].split()[0])
+    summary = summary_of(work, "tiny")
+    config = next(c for c in summary["validation"]["candidates"] if c["kind"] == "config")
+    assert config["val_rel_mae"] == pytest.approx(recomputed, abs=1e-4)  # scored on what was recomputed
+
+
+def test_a_configuration_that_diverges_in_retraining_is_left_out_with_a_note(retrained, tmp_path, monkeypatch,
+                                                                              capsys):
+    from search import retrain
+    from search.engine.trainer import TrainingDiverged
+    from search.evaluation import scoring
+
+    work = copy_of(retrained, tmp_path)
+    monkeypatch.chdir(work)
+    real = scoring.forecast_config
+
+    def diverging(config, final, protocol, **kwargs):
+        if kwargs["label"].startswith("rank2"):
+            raise TrainingDiverged("every seed diverged (training loss became nan at epoch 1)")
+        return real(config, final, protocol, **kwargs)
+
+    monkeypatch.setattr(scoring, "forecast_config", diverging)
+    assert retrain.main(["--study", "tiny", "--seeds", "1", "--top", "2", "--refit-every", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "left out of the static fit table: every seed diverged" in out
+    summary = summary_of(work, "tiny")
+    assert len(summary["retrained"]) == 1 and "spearman" not in summary["reliability"]

@@ -186,3 +186,22 @@ def test_dashboard_lists_the_study_with_its_metric_name(done, chromium):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_forecast_paths_of_plain_and_shrunk_recommendations(btc_short, monkeypatch):
+    # Independent references: statsforecast fitted directly; a shrunk forecaster is naive plus w
+    # times the configuration's move away from naive.
+    from statsforecast.models import AutoETS
+
+    from search.reporting import forecast as fc
+
+    frame = pd.read_csv(btc_short, parse_dates=["Date"]).set_index("Date").rename(
+        columns={"Closing Price (USD)": "target"})[["target"]]
+    last = frame["target"].iloc[-1]
+    summary = {"horizon": 1, "retrained": [{"trial": 4, "config": {"window": 7}, "epochs": 3}]}
+    ets = fc.path_of({"kind": "classical", "name": "AutoETS"}, frame, horizon=1, days=5, summary=summary)
+    np.testing.assert_allclose(ets, AutoETS(season_length=1).fit(frame["target"].to_numpy()).predict(h=5)["mean"])
+    assert (fc.path_of({"kind": "naive", "name": "naive"}, frame, horizon=1, days=3, summary=summary) == last).all()
+    monkeypatch.setattr(fc, "config_path", lambda config, frame, **kw: last + np.arange(1.0, 6.0) * 100)
+    shrunk = fc.path_of({"kind": "shrink", "trial": 4, "weight": 0.25}, frame, horizon=1, days=5, summary=summary)
+    np.testing.assert_allclose(shrunk, last + 0.25 * np.arange(1.0, 6.0) * 100)

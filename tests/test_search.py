@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import optuna
 import pandas as pd
 import pytest
@@ -57,24 +58,31 @@ def test_four_trial_study_of_each_family(family, tmp_path, btc_short, capsys):
 
 
 def test_pooled_score_is_the_folds_total_error_over_naives(tmp_path, btc_short):
-    # The objective's value must be the pooled relative MAE of its stored validation forecasts.
+    # The objective's value is the total absolute error of its validation forecasts over naive's, on
+    # the 90 days before the last 30 (test), with the file's own closes as actual and naive.
     run.main(["--family", "dense", "--trials", "2", "--data", str(btc_short), "--storage", storage_url(tmp_path),
               "--study", "pool", "--no-retrain", "--epochs", "4", "--eval-every", "2", "--test-size", "30",
               "--val-size", "30", "--pruner", "none"])
     from search.engine.artifacts import artifact_store, validation_table
 
+    raw = pd.read_csv(btc_short)
+    closes = raw["Closing Price (USD)"].to_numpy()
+    days = pd.to_datetime(raw["Date"]).to_numpy()[-120:-30]
     store = artifact_store(tmp_path / "runs" / "artifacts")
     for trial in trials_of(tmp_path, "pool"):
         table = validation_table(trial, store)
-        assert sorted(table["fold"].unique()) == [0, 1, 2] and len(table) == 90
-        pooled = (table["forecast"] - table["actual"]).abs().sum() / (table["naive"] - table["actual"]).abs().sum()
+        assert sorted(table["fold"].unique()) == [0, 1, 2]
+        assert (table["date"].to_numpy() == days).all()
+        assert table["actual"].to_numpy() == pytest.approx(closes[-120:-30])
+        assert table["naive"].to_numpy() == pytest.approx(closes[-121:-31])
+        pooled = np.abs(table["forecast"] - closes[-120:-30]).sum() / np.abs(closes[-120:-30] - closes[-121:-31]).sum()
         assert trial.value == pytest.approx(pooled, rel=1e-5)
         per_fold = [(g["forecast"] - g["actual"]).abs().sum() / (g["naive"] - g["actual"]).abs().sum()
                     for _, g in table.groupby("fold")]
         assert trial.user_attrs["fold_scores"] == pytest.approx(per_fold, rel=1e-5)
 
 
-def test_pruning_happens_in_a_study_built_to_prune(tmp_path, btc_short):
+def test_pruning_happens_in_a_study_built_to_prune(tmp_path, btc_short, capsys):
     # Median pruner after 5 startup trials, random sampling over the dense space: weak trials are cut.
     run.main(["--family", "dense", "--trials", "14", "--data", str(btc_short), "--storage", storage_url(tmp_path),
               "--study", "prune", "--pruner", "median", "--sampler", "random", "--epochs", "20", "--eval-every", "2",
@@ -82,6 +90,9 @@ def test_pruning_happens_in_a_study_built_to_prune(tmp_path, btc_short):
     pruned = [t for t in trials_of(tmp_path, "prune") if t.state.name == "PRUNED"]
     assert pruned
     assert all(t.user_attrs["epochs"] < 20 for t in pruned)
+    # A pruned trial's score is its last fold's, labelled so: not comparable with a pooled one.
+    lines = [line for line in capsys.readouterr().out.splitlines() if " PRUNED " in line]
+    assert len(lines) == len(pruned) and all("last fold " in line and "val rel. MAE" not in line for line in lines)
 
 
 def test_resume_adds_trials_to_the_same_study(tmp_path, btc_short, capsys):
@@ -224,10 +235,11 @@ def test_bad_study_declaration_is_one_line_error(line, message, tmp_path, btc_sh
     assert not (tmp_path / "runs").exists()  # nothing half-written
 
 
-def test_keras_tuner_engine_writes_into_the_study(tmp_path, btc_short):
+def test_keras_tuner_engine_writes_into_the_study_and_retrains(tmp_path, btc_short, capsys):
     run.main(["--family", "dense", "--engine", "keras-tuner", "--trials", "3", "--data", str(btc_short),
               "--storage", storage_url(tmp_path), "--study", "kt", "--epochs", "4", "--eval-every", "2",
-              "--no-retrain", "--test-size", "30", "--val-size", "30"])
+              "--test-size", "30", "--val-size", "30", "--seeds", "1", "--retrain-top", "2", "--refit-every", "0",
+              "--no-report"])
     trials = [t for t in trials_of(tmp_path, "kt") if t.user_attrs.get("engine") == "keras-tuner"]
     assert len(trials) == 3
     for t in trials:
@@ -235,6 +247,13 @@ def test_keras_tuner_engine_writes_into_the_study(tmp_path, btc_short):
         assert set(t.params) <= {p.name for p in spaces.space("dense")}
         assert t.user_attrs["config"]["window"] == t.params["window"]
         assert len(t.user_attrs["fold_scores"]) == 3  # the same walk-forward objective
+    # Its validation forecasts were stored as the Optuna engine's are: retraining recomputes nothing.
+    out = capsys.readouterr().out
+    assert "not in the artifact store" not in out
+    summary = json.loads((tmp_path / "runs" / "kt" / "retrain.json").read_text())
+    assert {r["trial"] for r in summary["retrained"]} <= {t.number for t in trials}
+    scored = {c["name"]: c["val_rel_mae"] for c in summary["validation"]["candidates"]}
+    assert all(scored[f"trial {t.number}"] == pytest.approx(t.value) for t in trials if f"trial {t.number}" in scored)
 
 
 def test_ctrl_c_marks_the_running_trial_and_keeps_the_study(tmp_path, btc_short):
@@ -312,3 +331,30 @@ def test_the_same_seed_gives_the_same_study(tmp_path, btc_short):
                   "--val-size", "30", "--seed", "7", "--sampler", "random"])
         values.append([(t.params, t.value) for t in trials_of(tmp_path, name)])
     assert values[0] == values[1]
+
+
+def test_until_stands_at_a_past_day(tmp_path, btc_path, capsys):
+    from search import baseline
+
+    assert baseline.main(["--data", str(btc_path), "--until", "2019-11-09", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["last_day"] == "2019-11-09" and report["rows"] == 2231  # 2013-10-01 .. 2019-11-09
+
+
+def test_a_volume_column_is_a_feature_of_the_multivariate_family(tmp_path, btc_path):
+    from data import DataSpec
+    from search.engine.trainer import train
+
+    raw = pd.read_csv(btc_path).tail(300)
+    close = raw["Closing Price (USD)"].to_numpy()
+    volume = np.linspace(1e9, 2e9, len(raw))
+    path = tmp_path / "yahoo.csv"
+    pd.DataFrame({"Date": raw["Date"], "Open": close, "High": close, "Low": close, "Close": close,
+                  "Adj Close": close, "Volume": volume}).to_csv(path, index=False)
+    config = {**spaces.preset("seed-multivariate"), "block_reward": False, "volume": True, "epochs": 2}
+    assert spaces.features(config) == ["volume"]
+    final = DataSpec(data=str(path), test_size=30, val_size=30).final_data(1)
+    fold = final.search().with_features(spaces.features(config)).folds(window=7, horizon=1)[0]
+    assert fold.train.X.shape[2] == 2 and fold.train.X[0, :, 1] == pytest.approx(volume[:7])
+    result = train(config, fold.train, fold.val, epochs=2)
+    assert result.model.input_shape == (None, 7, 2) and np.isfinite(result.best_val_mase)

@@ -136,3 +136,46 @@ def test_ensemble_members_have_their_own_losses_and_spread():
     members = spaces.ensemble.member_predictions(model, X)
     assert members.shape == (8, 15, 2)
     np.testing.assert_allclose(np.median(members, axis=1), np.asarray(model(X)), rtol=1e-5)
+
+
+TOY = '''"""A toy family: a linear map of the window (one module and one study file make a family)."""
+
+from spaces.shared import SEED_SETTINGS
+from spaces.space import Choice, Space
+
+SPACE = Space([Choice("bias", (True, False))])
+
+
+def build(config, n_features, horizon):
+    import keras
+
+    inputs = keras.Input((config["window"], n_features))
+    flat = keras.layers.Flatten()(inputs)
+    return keras.Model(inputs, keras.layers.Dense(horizon, use_bias=config["bias"])(flat), name="toy")
+
+
+PRESETS = {"toy-linear": {**SEED_SETTINGS, "family": "toy", "window": 7, "bias": True, "scaler": "logrel"}}
+SEED_PRESET = "toy-linear"
+GROUP_SIZE = 2
+'''
+
+
+def test_a_family_is_one_module_and_one_study_file(tmp_path, monkeypatch, btc_short):
+    import studies
+    from search import run
+    from tests.conftest import inside, summary_of
+
+    (tmp_path / "toy.py").write_text(TOY)
+    (tmp_path / "toy.toml").write_text('family = "toy"\ntrials = 3\n')
+    monkeypatch.setattr(spaces, "__path__", [*spaces.__path__, str(tmp_path)])
+    monkeypatch.setattr(studies, "PATHS", [*studies.PATHS, tmp_path])
+    assert "toy" in spaces.families() and "toy" in studies.families()
+    assert spaces.group_size(spaces.preset("toy-linear"), gpu=False) == 2
+    with inside(tmp_path):
+        assert run.main(["--family", "toy", "--data", str(btc_short), "--epochs", "3", "--eval-every", "1",
+                         "--seeds", "1", "--test-size", "30", "--val-size", "30", "--refit-every", "0",
+                         "--forecast-days", "2"]) == 0
+    summary = summary_of(tmp_path, "toy-btc_short-h1")
+    assert summary["family"] == "toy" and len(summary["retrained"]) >= 1 and "seed_published" not in summary
+    assert summary["retrained"][0]["config"]["family"] == "toy"
+    assert (tmp_path / "runs" / "reports" / "toy-btc_short-h1" / "report.html").is_file()

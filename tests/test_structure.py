@@ -76,3 +76,23 @@ def test_data_flows_one_way():
 def test_files_stay_small():
     long = {str(p.relative_to(ROOT)): n for p in modules().values() if (n := len(p.read_text().splitlines())) > 300}
     assert not long, long
+
+
+def test_functions_stay_short():
+    long = [f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1} lines)"
+            for path in modules().values() for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno - node.lineno >= 60]
+    assert not long, long
+
+
+# The command lines: only these parse arguments; everything else takes typed options.
+CLI_MODULES = {"search.cli", "search.run", "search.retrain", "search.ensemble", "search.report", "search.forecast",
+               "search.baseline", "search.dashboard", "search.presets", "search.bench.cli"}
+
+
+def test_only_the_command_lines_import_argparse():
+    users = {name for name, path in modules().items()
+             if any(isinstance(n, ast.Import | ast.ImportFrom) and "argparse" in
+                    ([a.name for a in n.names] if isinstance(n, ast.Import) else [n.module or ""])
+                    for n in ast.walk(ast.parse(path.read_text())))}
+    assert users <= CLI_MODULES, users - CLI_MODULES

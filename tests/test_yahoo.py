@@ -92,10 +92,16 @@ def test_forecast_from_newer_data(yahoo_cache, btc_path, monkeypatch, capsys):
     monkeypatch.setattr(yahoo, "today", lambda: dt.date(2021, 5, 18))
     monkeypatch.setattr(yahoo, "download", lambda s, start: yfinance_frame(cut, 400, end="2021-05-18"))
     assert forecast.main(["--study", "dense-yahoo-BTC-USD-h1", "--data", "yahoo:BTC-USD", "--days", "3"]) == 0
-    out = capsys.readouterr().out
-    assert "2021-05-19" in out and "2021-05-21" in out and "lo80" in out and "hi95" in out
+    capsys.readouterr()
     meta = json.loads(Path("runs/dense-yahoo-BTC-USD-h1/forecast.json").read_text())
     assert meta["last_day"] == "2021-05-18"
+    fc = pd.read_csv("runs/dense-yahoo-BTC-USD-h1/forecast.csv")
+    assert list(fc["date"]) == ["2021-05-19", "2021-05-20", "2021-05-21"]
+    last = load(str(btc_path))["target"].iloc[-1]  # the newer data's last close, not the study's
+    assert abs(fc["forecast"].iloc[0] / last - 1) < 0.05 and (fc["lo80"] < fc["forecast"]).all()
+    summary = json.loads(Path("runs/dense-yahoo-BTC-USD-h1/retrain.json").read_text())
+    if summary["recommendation"]["kind"] == "naive":
+        assert (fc["forecast"] == pytest.approx(last)).all()
 
 
 def error_line(capsys, argv) -> str:

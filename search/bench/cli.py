@@ -46,7 +46,8 @@ def build_parser() -> cli.Parser:
     p.add_argument("--truth-family", default="dense", choices=FAMILIES, help="truth: the family (default dense)")
     p.add_argument("--truth-kinds", nargs="+", default=["random_walk", "garch", "ar1", "nonlinear"],
                    choices=["random_walk", "garch", "ar1", "nonlinear"], help="truth: the kinds (default all)")
-    p.add_argument("--truth-dir", help="truth: keep each series' study and results in this folder")
+    p.add_argument("--truth-dir", help="truth: keep each series' study and results in this folder (a series already "
+                                       "there is judged again by every rule, not searched again)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     return p
 

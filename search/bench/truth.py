@@ -95,7 +95,8 @@ def one_series(where: Path, kind: str, seed: int, *, family: str, trials: int, e
     name = f"truth-{kind}-{seed}"
     argv = ["--family", family, "--trials", str(trials), "--data", f"truth:{kind}:{seed}", "--study", name,
             "--refit-every", str(refit_every), "--seeds", str(seeds), "--no-report", "--seed", str(seed)]
-    _chdir_run(where, argv + (["--epochs", str(epochs)] if epochs else []))
+    if not (where / "runs" / name / "retrain.json").is_file():  # a kept folder is judged again, not re-run
+        _chdir_run(where, argv + (["--epochs", str(epochs)] if epochs else []))
     judged = _rules(where, name)
     summary = judged.pop("summary")
     return {"kind": kind, "seed": seed, **judged, "oracle": _oracle(where, kind, seed, summary),

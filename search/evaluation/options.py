@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 # The guard that lets a searched candidate displace a plain forecaster (search.evaluation.recommend).
-RULES = ("spa", "bonferroni", "dm", "best")
+RULES = ("spa", "stepm", "bonferroni", "dm", "best")
 RULE = "spa"
 SEEDS = 3  # seeds per retrained configuration or member: its test forecast is their mean
 ENSEMBLE_SIZE = 20  # most picks of greedy ensemble selection, with replacement

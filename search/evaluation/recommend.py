@@ -93,15 +93,29 @@ class Evidence:
         return np.abs(np.asarray(forecast).reshape(-1, self.horizon) - self.column("actual")).mean(axis=1)
 
 
+def _searched_losses(evidence: Evidence, searched: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({**{n: evidence.losses(f) for n, f in evidence.draws.items()},
+                         **{n: evidence.losses(evidence.column(n)) for n in searched}})
+
+
 def spa_pvalue(evidence: Evidence, plain: str, searched: list[str], *, seed: int = 0) -> float:
     """Consistent SPA p-value of the searched forecasts (every draw and ``searched``) against ``plain``."""
     from arch.bootstrap import SPA
 
-    models = {**{n: evidence.losses(f) for n, f in evidence.draws.items()},
-              **{n: evidence.losses(evidence.column(n)) for n in searched}}
-    spa = SPA(evidence.losses(evidence.column(plain)), pd.DataFrame(models), reps=2000, seed=seed)
+    spa = SPA(evidence.losses(evidence.column(plain)), _searched_losses(evidence, searched), reps=2000, seed=seed)
     spa.compute()
     return float(spa.pvalues["consistent"])
+
+
+def stepm_superior(evidence: Evidence, plain: str, searched: list[str], *, seed: int = 0) -> list[str]:
+    """The searched forecasts that beat ``plain`` with the family-wise error over all of them at 5%
+    (Romano and Wolf's StepM)."""
+    from arch.bootstrap import StepM
+
+    stepm = StepM(evidence.losses(evidence.column(plain)), _searched_losses(evidence, searched),
+                  size=SIGNIFICANCE, reps=2000, seed=seed)
+    stepm.compute()
+    return list(stepm.superior_models)
 
 
 def guard(rule: str, evidence: Evidence, best: dict, plain: dict, searched: list[str]) -> tuple[bool, str]:
@@ -113,8 +127,12 @@ def guard(rule: str, evidence: Evidence, best: dict, plain: dict, searched: list
     if rule == "bonferroni":
         level = SIGNIFICANCE / max(evidence.n_drawn, 1)
         return stat < 0 and p < level, f"Diebold–Mariano p = {p:.3g} against {level:.2g} for {evidence.n_drawn} trials"
-    p_spa = spa_pvalue(evidence, plain["name"], searched)
     n = len(evidence.draws) + len(searched)
+    if rule == "stepm":
+        superior = stepm_superior(evidence, plain["name"], searched)
+        return best["name"] in superior, (f"Romano–Wolf StepM over {n} searched forecasts: {len(superior)} beat it at "
+                                          f"5%, {'including' if best['name'] in superior else 'not'} {best['name']}")
+    p_spa = spa_pvalue(evidence, plain["name"], searched)
     return stat < 0 and p_spa < SIGNIFICANCE, f"SPA p = {p_spa:.3g} over {n} searched forecasts"
 
 

@@ -28,18 +28,12 @@ from search.evaluation.metrics import evaluate
 from search.evaluation.options import RetrainOptions
 from search.evaluation.recommend import Evidence, choose, shrink
 from search.evaluation.refit import ConfigForecast, retrain_epochs
-from search.evaluation.scoring import (
-    Trained,
-    forecast_protocols,
-    row_of,
-    score_protocol,
-    test_period,
-)
+from search.evaluation.scoring import Trained, forecast_protocols, score_protocol, test_period
 from search.evaluation.seed_figures import published_for, seed_split
 from search.evaluation.stress import stress_test
 from search.evaluation.validation import validation_candidates
 from search.files import write_csv
-from search.results import publish, retraining
+from search.results import publish, retraining, row_of
 from search.workspace import Identity, Workspace
 
 METRICS = ("mae", "mse", "rmse", "mape", "mase", "mase_insample")

@@ -58,10 +58,6 @@ def score_table(table: pd.DataFrame, *, horizon: int, fit_series, seed: int = 0)
     return {"rows": rows, "mcs": mcs}
 
 
-def row_of(protocol: dict, name: str) -> dict:
-    return next(r for r in protocol["rows"] if r["name"] == name)
-
-
 @dataclass(frozen=True)
 class Trained:
     """A configuration every protocol trains and scores: its column name, epochs and file label."""

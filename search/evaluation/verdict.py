@@ -46,10 +46,12 @@ def sentence(who: str, *, rel_mae: float, dm_p: float) -> str:
 
 def summary_sentence(summary: dict, who: str, *, lead: str) -> str:
     """``lead``, then what the recommendation (named ``who``) did on the test days under each protocol."""
+    from search.results import row_of
+
     rec = summary["recommendation"]
     parts = [lead]
     for protocol in summary["protocols"]:
-        row = next(r for r in protocol["rows"] if r["name"] == rec["name"])
+        row = row_of(protocol, rec["name"])
         mcs = protocol["mcs"]
         where = ", ".join(mcs["members"]) if len(mcs["members"]) <= 6 else f"{len(mcs['members'])} forecasters"
         parts.append(f"{protocol['label'].capitalize()}: " + sentence(who, rel_mae=row["rel_mae"],

@@ -9,6 +9,13 @@ import plotly.graph_objects as go
 NAIVE_STYLE = {"color": "gray", "dash": "dot"}
 
 
+def _bands() -> list[tuple[int, float]]:
+    """The interval levels as percentages, widest first (drawn lightest), each with its opacity."""
+    from search.evaluation.intervals import LEVELS
+
+    return [(int(round(100 * level)), 0.15 + 0.15 * i) for i, level in enumerate(sorted(LEVELS, reverse=True))]
+
+
 def _layout(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
     fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, template="plotly_white", height=460,
                       legend={"orientation": "h", "y": -0.2})
@@ -69,7 +76,7 @@ def reliability_figure(summary: dict) -> go.Figure:
 def interval_figure(iv: pd.DataFrame, info: dict) -> go.Figure:
     fig = go.Figure()
     cov = {int(round(lv["nominal"] * 100)): lv["coverage"] for lv in info["levels"]}
-    for pct, alpha in ((95, 0.15), (80, 0.3)):
+    for pct, alpha in _bands():
         fig.add_scatter(x=iv["date"], y=iv[f"hi{pct}"], line={"width": 0}, showlegend=False, hoverinfo="skip")
         fig.add_scatter(x=iv["date"], y=iv[f"lo{pct}"], line={"width": 0}, fill="tonexty",
                         fillcolor=f"rgba(220,20,60,{alpha})", name=f"conformal {pct}% (test coverage {cov[pct]:.1%})")
@@ -83,7 +90,7 @@ def forecast_figure(frame: pd.DataFrame, fc: pd.DataFrame, meta: dict) -> go.Fig
     recent = frame["target"].iloc[-90:]
     fig = go.Figure()
     fig.add_scatter(x=recent.index, y=recent.to_numpy(), name="actual close (last 90 days)", line={"color": "black"})
-    for pct, alpha in (("95", 0.15), ("80", 0.3)):
+    for pct, alpha in _bands():
         if f"lo{pct}" in fc:
             fig.add_scatter(x=fc["date"], y=fc[f"hi{pct}"], line={"width": 0}, showlegend=False, hoverinfo="skip")
             fig.add_scatter(x=fc["date"], y=fc[f"lo{pct}"], line={"width": 0}, fill="tonexty",
@@ -118,7 +125,7 @@ def search_figures(study: optuna.Study) -> list[tuple[str, object]]:
         figs.append(("Parallel coordinates", vis.plot_parallel_coordinate(study, **target)))
     else:
         figs.append(("Hyperparameter importances", f"needs at least 2 completed trials; this study has {done}"))
-    figs.append(("Intermediate values: pooled validation score per epoch (what pruning cut)",
+    figs.append(("Intermediate values: the most recent fold's validation score per epoch (what the pruner weighed, by cost)",
                  vis.plot_intermediate_values(study)))
     for title, fig in figs:
         if isinstance(fig, go.Figure):

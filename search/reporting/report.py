@@ -21,7 +21,7 @@ import plotly.io as pio
 from search.files import write_json, write_text
 from search.reporting import figures
 from search.reporting.markdown import ensemble_markdown, markdown_report, page, render_markdown
-from search.results import read_table, reading
+from search.results import read_table, reading, row_of
 from search.workspace import Identity, Workspace
 
 PACKAGES = ("tensorflow", "keras", "optuna", "keras-tuner", "statsforecast", "arch", "numpy", "pandas", "plotly")
@@ -49,7 +49,7 @@ def best_config(summary: dict, report_dir: Path) -> dict:
            "naive": summary["naive"], "verdict": summary["verdict"], "versions": versions()}
     if summary["retrained"]:
         best = summary["retrained"][0]
-        static = next(r for r in summary["protocols"][0]["rows"] if r["name"] == best["name"])
+        static = row_of(summary["protocols"][0], best["name"])
         out.update({"trial": best["trial"], "config": best["config"], "epochs": best["epochs"],
                     "seeds": [s["seed"] for s in best["seeds"]],
                     "validation": {"rel_mae": best["val_rel_mae"], "folds": summary["folds"]},

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
+from search.results import row_of
+
 HEAD = ("forecaster", "val rel. MAE", "test MAE", "test MASE", "rel. MAE", "DM p (Holm)", "in MCS", "against naive")
 
 
@@ -59,7 +61,7 @@ def leaderboard_rows(summaries: list[dict]) -> list[dict]:
     rows = []
     for s in summaries:
         rec = s["recommendation"]
-        test = next(r for r in s["protocols"][0]["rows"] if r["name"] == rec["name"])
+        test = row_of(s["protocols"][0], rec["name"])
         rows.append({"study": s["study"], "kind": s.get("kind", "study"), "family": s["family"],
                      "forecaster": rec["name"], "val_rel_mae": rec["val_rel_mae"], "mae": test["mae"],
                      "rel_mae": test["rel_mae"], "dm_p": test["dm_p_holm"], "word": test["word"],
