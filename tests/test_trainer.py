@@ -131,22 +131,29 @@ def test_a_warm_start_begins_from_the_earlier_models_weights(folds):
     keras.backend.clear_session()
 
 
-def test_warm_refits_train_a_fifth_of_the_epochs_after_the_first_origin(btc_short, monkeypatch):
-    from search.evaluation import refit
+def test_warm_refits_in_one_group_equal_refits_started_one_after_another(btc_short):
+    # Three origins, two seeds, dropout: one compiled group for every origin gives what a new group
+    # warm-started from the previous origin's model gives, origin after origin.
+    from search.engine.trainer import train_stages
 
     frame = load(str(btc_short))
     final = FinalData(frame, make_plan(frame, window=7, horizon=1, test_size=60, val_size=30, folds=1))
-    calls = []
-    real = refit.train_group
-
-    def spy(config, members, **kwargs):
-        calls.append((kwargs["epochs"], [m.start is not None for m in members]))
-        return real(config, members, **kwargs)
-
-    monkeypatch.setattr(refit, "train_group", spy)
-    fc = refit.forecast_config(CONFIG, final, refit.Protocol(20, warm=True), horizon=1, epochs=10, seeds=[0, 1])
-    assert calls == [(10, [False, False]), (2, [True, True]), (2, [True, True])]  # 3 origins of 20 days
-    assert fc.mean.shape == (60, 1) and np.isfinite(fc.mean).all()
+    segments = final.segments(window=7, horizon=1, refit_every=20)
+    config = {**CONFIG, "batch_size": 64, "dropout": 0.1}
+    epochs = [10, 2, 2]
+    together = []
+    train_stages(config, [[Member(s.fit, None, seed) for seed in (0, 1)] for s in segments], epochs=epochs,
+                 each=lambda k, rs: together.append([predict(r.model, r.scaler, segments[k].test) for r in rs]))
+    keras.backend.clear_session()
+    previous = {}
+    for k, seg in enumerate(segments):
+        results = train_group(config, [Member(seg.fit, None, seed, start=previous.get(seed)) for seed in (0, 1)],
+                              epochs=epochs[k])
+        for seed, r in zip((0, 1), results, strict=True):
+            np.testing.assert_allclose(predict(r.model, r.scaler, seg.test), together[k][seed], rtol=1e-4)
+            previous[seed] = r.model
+    assert len(together) == 3 and len(together[0][0]) == 20
+    keras.backend.clear_session()
 
 
 def test_a_diverging_member_stops_alone(folds):

@@ -19,6 +19,7 @@ band from raw relative errors, on the same forecasts.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -33,12 +34,14 @@ ERAS = ("2018-06-30", "2019-11-09", "2021-05-18")
 
 
 def _chdir_run(where: Path, argv: list[str]) -> None:
+    """The pipeline in ``where``, its lines to ``where/run.log`` (the bench's stdout holds its results)."""
     from search import run
 
     old = os.getcwd()
     os.chdir(where)
     try:
-        assert run.main(argv) == 0
+        with open("run.log", "w") as log, contextlib.redirect_stdout(log):
+            assert run.main(argv) == 0
     finally:
         os.chdir(old)
 

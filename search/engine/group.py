@@ -25,9 +25,9 @@ class ModelBuildError(RuntimeError):
     """The configuration could not be built into a model."""
 
 
-def _stack(arrays: list[np.ndarray]) -> np.ndarray:
-    """Stack arrays of unequal length along a new first axis, zero-padded to the longest."""
-    out = np.zeros((len(arrays), max(len(a) for a in arrays), *arrays[0].shape[1:]), dtype="float32")
+def _stack(arrays: list[np.ndarray], length: int | None = None) -> np.ndarray:
+    """Stack arrays of unequal length along a new first axis, zero-padded to ``length`` (the longest)."""
+    out = np.zeros((len(arrays), length or max(len(a) for a in arrays), *arrays[0].shape[1:]), dtype="float32")
     for g, a in enumerate(arrays):
         out[g, : len(a)] = a
     return out
@@ -60,9 +60,12 @@ def seeded(seed: int):
 
 
 class Group:
-    """The compiled state of one group: stacked weights, Adam moments, and the chunk function."""
+    """The compiled state of one group: stacked weights, Adam moments, and the chunk function.
 
-    def __init__(self, config: dict, members: list, scalers: list[Scaler], mode: str):
+    Its training windows live in variables of ``capacity`` rows, so :meth:`load` can give the same
+    members other windows (the next origin of a rolling refit) without tracing the loop again."""
+
+    def __init__(self, config: dict, members: list, scalers: list[Scaler], mode: str, capacity: int | None = None):
         n_features, horizon = members[0].train.X.shape[2], members[0].train.Y.shape[1]
         self.models, views = [], []
         for m in members:
@@ -88,21 +91,47 @@ class Group:
         self.m, self.v = (tf.Variable(tf.zeros_like(self.flat)) for _ in range(2))
         self.t = tf.Variable(tf.zeros([len(members)]))
         self.live = tf.Variable(tf.ones([len(members)]))  # 0: a member whose loss diverged sits out
-        self.train_state = [tf.Variable(np.stack([v.numpy() for v in vs]))
-                            for vs in zip(*(view.non_trainable_variables for view in self.views), strict=True)]
+        self.initial_state = [np.stack([v.numpy() for v in vs])
+                              for vs in zip(*(view.non_trainable_variables for view in self.views), strict=True)]
+        self.train_state = [tf.Variable(value) for value in self.initial_state]
         self.full_state = [np.stack([v.numpy() for v in vs])
                            for vs in zip(*(m.non_trainable_variables for m in self.models), strict=True)]
         self.lr = float(config["learning_rate"])
         self.mode = mode
-        self.n = [len(m.train) for m in members]
-        self.batch = min(int(config["batch_size"]), max(self.n))
-        self.batches = [math.ceil(n / self.batch) for n in self.n]
-        self.X = tf.constant(_stack([s.x(m.train.X) for s, m in zip(scalers, members, strict=True)]))
-        self.Y = tf.constant(_stack([s.y(m.train.Y, m.train.X) for s, m in zip(scalers, members, strict=True)]))
+        self.capacity = capacity or max(len(m.train) for m in members)
+        self.batch = min(int(config["batch_size"]), self.capacity)
+        first = members[0].train
+        self.X = tf.Variable(tf.zeros((len(members), self.capacity, *first.X.shape[1:])))
+        self.Y = tf.Variable(tf.zeros((len(members), self.capacity, first.Y.shape[1])))
+        self.n_var, self.batches_var = (tf.Variable(tf.zeros([len(members)], tf.int32)) for _ in range(2))
+        self.most = tf.Variable(0)  # batches of the longest member: steps per epoch
+        self.load(members, scalers)
         has_val = members[0].val is not None
         self.val_x = tf.constant(_stack([s.x(m.val.X) for s, m in zip(scalers, members, strict=True)])) \
             if has_val else None
         self.run = self._compile()
+
+    @property
+    def width(self) -> int:
+        """Row positions per epoch in the shuffles the loop takes: every batch of the capacity."""
+        return math.ceil(self.capacity / self.batch) * self.batch
+
+    def load(self, members: list, scalers: list[Scaler]) -> None:
+        """Train the same models on ``members``' windows next (weights kept; a fresh Adam)."""
+        self.n = [len(m.train) for m in members]
+        if max(self.n) > self.capacity:
+            raise ValueError(f"{max(self.n)} training windows exceed the group's capacity of {self.capacity}")
+        self.batches = [math.ceil(n / self.batch) for n in self.n]
+        self.X.assign(_stack([s.x(m.train.X) for s, m in zip(scalers, members, strict=True)], self.capacity))
+        self.Y.assign(_stack([s.y(m.train.Y, m.train.X) for s, m in zip(scalers, members, strict=True)], self.capacity))
+        self.n_var.assign(self.n)
+        self.batches_var.assign(self.batches)
+        self.most.assign(max(self.batches))
+        for var in (self.m, self.v, self.t):
+            var.assign(tf.zeros_like(var))
+        self.live.assign(tf.ones_like(self.live))
+        for var, value in zip(self.train_state, self.initial_state, strict=True):  # dropout's streams, as new
+            var.assign(value)
 
     def pieces(self, row):
         return [tf.reshape(p, s) for p, s in zip(tf.split(row, self.sizes), self.shapes, strict=True)]
@@ -126,9 +155,8 @@ class Group:
 
     def _compile(self):
         flat, m, v, t, state, live = self.flat, self.m, self.v, self.t, self.train_state, self.live
-        G, bs, nb_max = len(self.n), self.batch, max(self.batches)
-        n = tf.constant(self.n)
-        batches = tf.constant(self.batches)
+        G, bs, nb_max = len(self.n), self.batch, self.most
+        n, batches = self.n_var, self.batches_var
         b1, b2, eps = 0.9, 0.999, 1e-7
         template, loss_fn = self.views[0], self.loss_fn
         positions = tf.range(bs)

@@ -181,17 +181,21 @@ def train_group(
 def _train_group(config, members, start, *, epochs, patience, eval_every, report, mode) -> list[TrainResult]:
     scalers = [Scaler.fit(config["scaler"], m.train.X) for m in members]
     group = Group(config, members, scalers, mode)
+    every = eval_every(group.models[0]) if callable(eval_every) else eval_every
+    return _fit(group, members, scalers, start, epochs=epochs, patience=patience, every=every, report=report)
+
+
+def _fit(group: Group, members, scalers, start, *, epochs, patience, every, report, chunk=None) -> list[TrainResult]:
+    """The chunk loop: train, score, early-stop and keep each member's best weights."""
     results = [TrainResult(model, scaler) for model, scaler in zip(group.models, scalers, strict=True)]
     has_val = members[0].val is not None
     best_rows: list[np.ndarray | None] = [None] * len(members)
     since_best = [0] * len(members)
-    every = eval_every(group.models[0]) if callable(eval_every) else eval_every
-    chunk = max(1, every) if has_val else max(1, min(epochs, 50))
-    width = max(group.batches) * group.batch
+    chunk = chunk or (max(1, every) if has_val else max(1, min(epochs, 50)))
     done = 0
     while done < epochs and not all(r.stopped for r in results):
         n = min(chunk, epochs - done)
-        orders = np.stack([shuffles(m.seed, len(m.train), done, chunk, width) for m in members])
+        orders = np.stack([shuffles(m.seed, len(m.train), done, chunk, group.width) for m in members])
         loss, val_pred = group.run(tf.constant(orders), tf.constant(n))
         done += n
         loss = loss.numpy()
@@ -224,6 +228,29 @@ def _train_group(config, members, start, *, epochs, patience, eval_every, report
             r.best_epoch = r.epochs
         r.seconds = time.perf_counter() - start
     return results
+
+
+def train_stages(config: dict, stages: list[list[Member]], *, epochs: list[int], each, mode: str | None = None) -> None:
+    """Warm refits in one compiled group: the members of ``stages[k]`` (the same seeds, new windows)
+    start from where ``stages[k - 1]`` ended and train ``epochs[k]`` epochs, with a fresh Adam and
+    scalers fitted on their own windows, exactly as separate warm-started groups would; the loop is
+    traced once. ``each(k, results)`` is called after every stage, while the models hold its weights."""
+    mode = mode or "branches"
+    start = time.perf_counter()
+    capacity = max(len(m.train) for members in stages for m in members)
+    scalers = [Scaler.fit(config["scaler"], m.train.X) for m in stages[0]]
+    try:
+        group = Group(config, stages[0], scalers, mode, capacity=capacity)
+        chunk = max(1, min(max(epochs), 50))
+        for k, members in enumerate(stages):
+            if k:
+                scalers = [Scaler.fit(config["scaler"], m.train.X) for m in members]
+                group.load(members, scalers)
+            each(k, _fit(group, members, scalers, start, epochs=epochs[k], patience=None, every=chunk, report=None,
+                         chunk=chunk))
+    except tf.errors.ResourceExhaustedError as err:
+        raise OutOfMemory(f"out of memory with {len(stages[0])} member(s): {str(err).splitlines()[0][:200]}") \
+            from None
 
 
 def _score(r: TrainResult, val: Windows | None, pred) -> float:

@@ -24,6 +24,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -44,6 +47,14 @@ def fit_classical(name: str, prices: np.ndarray):
     return getattr(models, name)(season_length=1).fit(prices)
 
 
+def _block(name: str, prices: np.ndarray, origin: int, targets: np.ndarray, horizon: int) -> np.ndarray:
+    """One origin's forecasts: fitted on ``prices[:origin]``, each target ``t`` from ``prices[:t]``."""
+    model = fit_classical(name, prices[:origin])
+    if horizon == 1:  # one pass: one-step forecasts of every day with the fitted parameters
+        return np.asarray(model.forward(prices[: targets[-1] + 1], h=1, fitted=True)["fitted"])[targets][:, None]
+    return np.stack([model.forward(prices[:t], h=horizon)["mean"] for t in targets])
+
+
 def classical_forecast(name: str, prices: np.ndarray, blocks: list[tuple[int, np.ndarray]], *,
                        horizon: int) -> np.ndarray:
     """Forecasts ``(n, horizon)`` of the target days in ``blocks``, in order.
@@ -51,31 +62,42 @@ def classical_forecast(name: str, prices: np.ndarray, blocks: list[tuple[int, np
     ``blocks`` holds ``(origin, first_targets)``: positions in ``prices``; the model is fitted on
     ``prices[:origin]`` and each window's first target ``t >= origin`` is forecast from
     ``prices[:t]``."""
-    out = []
-    for origin, targets in blocks:
-        if len(targets) == 0:
-            continue
-        model = fit_classical(name, prices[:origin])
-        if horizon == 1:  # one pass: one-step forecasts of every day with the fitted parameters
-            fitted = model.forward(prices[: targets[-1] + 1], h=1, fitted=True)["fitted"]
-            out.append(np.asarray(fitted)[targets][:, None])
-        else:
-            out.append(np.stack([model.forward(prices[:t], h=horizon)["mean"] for t in targets]))
+    out = [_block(name, prices, origin, targets, horizon) for origin, targets in blocks if len(targets)]
     return np.concatenate(out).astype("float64") if out else np.empty((0, horizon))
+
+
+def _run(task):
+    """A pool worker's task: one model at one origin, or the exception it raised."""
+    name, prices, origin, targets, horizon = task
+    try:
+        return _block(name, prices, origin, targets, horizon)
+    except Exception as err:  # noqa: BLE001  (reported by the caller, which leaves the model out)
+        return err
 
 
 def classical_columns(frame: pd.DataFrame, origins, days_per_block, *, horizon: int, where: str) -> dict:
     """Each classical model's forecasts of the blocks (origin day, first target days), by name; a
-    model that fails to fit is left out with a note."""
+    model that fails to fit is left out with a note. Many origins (a rolling test) fit in a pool
+    of processes, one per core: AutoTheta alone costs ~2 s a fit on BTC's length."""
     prices = frame["target"].to_numpy(dtype="float64")
-    blocks = [(frame.index.get_loc(origin), positions(frame, days)) for origin, days in zip(origins, days_per_block,
-                                                                                              strict=True)]
+    blocks = [(frame.index.get_loc(origin), positions(frame, days)) for origin, days in
+              zip(origins, days_per_block, strict=True) if len(days)]
+    tasks = [(name, prices[: targets[-1] + horizon], origin, targets, horizon) for name in CLASSICAL
+             for origin, targets in blocks]
+    workers = min(os.cpu_count() or 1, 4)
+    if len(blocks) > 3 and workers > 1:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            done = list(pool.map(_run, tasks))
+    else:
+        done = [_run(task) for task in tasks]
     out = {}
-    for name in CLASSICAL:
-        try:
-            out[name] = classical_forecast(name, prices, blocks, horizon=horizon)
-        except Exception as err:  # noqa: BLE001  (a classical fit that fails is reported, not fatal)
-            log.info("%s failed on %s and is left out: %s", name, where, str(err).splitlines()[0][:200])
+    for k, name in enumerate(CLASSICAL):
+        parts = done[k * len(blocks) : (k + 1) * len(blocks)]
+        failed = next((p for p in parts if isinstance(p, Exception)), None)
+        if failed is not None:
+            log.info("%s failed on %s and is left out: %s", name, where, str(failed).splitlines()[0][:200])
+            continue
+        out[name] = np.concatenate(parts).astype("float64") if parts else np.empty((0, horizon))
     return out
 
 
@@ -111,12 +133,23 @@ def _key(final: FinalData, horizon: int, protocol: str) -> dict:
             "protocol": protocol}
 
 
+def _path(ws: Workspace, key: dict):
+    return ws.cache / "baselines" / f"{hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:20]}.csv"
+
+
+def is_cached(ws: Workspace, final: FinalData, horizon: int, refit_every: int | None) -> bool:
+    """Whether the cache holds the validation (``refit_every`` None) or a test protocol's forecasts."""
+    protocol = "validation" if refit_every is None else f"refit{refit_every}" if refit_every else "static"
+    key = _key(final, horizon, protocol)
+    meta = _path(ws, key).with_suffix(".json")
+    return meta.is_file() and json.loads(meta.read_text()) == key
+
+
 def _cached(ws: Workspace | None, final: FinalData, horizon: int, protocol: str, compute) -> pd.DataFrame:
     if ws is None:
         return compute()
     key = _key(final, horizon, protocol)
-    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:20]
-    path = ws.cache / "baselines" / f"{digest}.csv"
+    path = _path(ws, key)
     with locked(path.with_suffix(".lock")):  # a second process waits, then reads the first one's file
         meta = path.with_suffix(".json")
         if path.is_file() and meta.is_file() and json.loads(meta.read_text()) == key:

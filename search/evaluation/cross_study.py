@@ -87,8 +87,8 @@ def build_ensemble(studies, ident: Identity, *, options: EnsembleOptions | None 
         write_csv(work / "predictions" / "validation.csv", val_table)
         results = []
         for protocol, columns, fits in forecast_protocols(final, options.protocols.protocols(), configs,
-                                                         seeds=list(range(options.seeds)), horizon=horizon, ws=ws,
-                                                         models_dir=work / "models"):
+                                                          seeds=list(range(options.seeds)), horizon=horizon, ws=ws,
+                                                          models_dir=work / "models"):
             if protocol.refit_every == 0:
                 for m in members:
                     if m["name"] in fits:

@@ -15,6 +15,7 @@ Usage (``final`` is a :class:`data.FinalData`; a test runs this on the BTC file)
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +24,14 @@ import numpy as np
 
 import spaces
 from data import FinalData, Windows
-from search.engine.trainer import Member, TrainingDiverged, group_size, predict, train_group
+from search.engine.trainer import (
+    Member,
+    TrainingDiverged,
+    group_size,
+    predict,
+    train_group,
+    train_stages,
+)
 from search.evaluation.options import Protocol, TestProtocols  # noqa: F401  (re-exported: callers import it here)
 from search.files import write_json, write_with
 
@@ -79,18 +87,18 @@ def forecast_config(config: dict, final: FinalData, protocol: Protocol, *, horiz
             if protocol.refit_every:
                 keras.backend.clear_session()
     else:
-        previous = {}
-        for k, seg in enumerate(segments):
-            members = [Member(seg.fit, None, seed, start=previous.get(seed)) for seed in seeds if seed not in diverged]
-            results = train_group(config, members, epochs=epochs if k == 0 else protocol.warm_epochs(epochs)) \
-                if members else []
-            seconds += results[0].seconds if results else 0.0
-            for member, r in zip(members, results, strict=True):
+        def each(k, results):
+            for (seed, r) in zip(seeds, results, strict=True):
                 if r.diverged:
-                    diverged[member.seed] = r.diverged
-                    continue
-                pieces[member.seed].append(predict(r.model, r.scaler, seg.test))
-                previous[member.seed] = r.model
+                    diverged.setdefault(seed, r.diverged)
+                elif seed not in diverged:
+                    pieces[seed].append(predict(r.model, r.scaler, segments[k].test))
+
+        stages = [[Member(seg.fit, None, seed) for seed in seeds] for seg in segments]
+        started = time.perf_counter()
+        train_stages(config, stages, epochs=[epochs] + [protocol.warm_epochs(epochs)] * (len(segments) - 1),
+                     each=each)
+        seconds = time.perf_counter() - started
     kept = [s for s in seeds if s not in diverged]
     if not kept:
         raise TrainingDiverged(f"every seed diverged ({diverged[seeds[0]]})")

@@ -83,17 +83,18 @@ def retrain_study(study: optuna.Study, ident: Identity, *, options: RetrainOptio
     seeds = list(range(options.seeds))
     with retraining(ws, ident) as (folder, work):
         names = {t.number: f"trial {t.number}" for t in trials}
+        configs = [Trained(names[t.number], t.user_attrs["config"], retrain_epochs(t), f"rank{rank}-trial{t.number}")
+                   for rank, t in enumerate(trials, start=1)]
+        tables = forecast_protocols(final, options.protocols.protocols(), configs, seeds=seeds, horizon=horizon,
+                                    ws=ws, models_dir=work / "models")
+        # Chosen on validation alone; the test forecasts above are not looked at until it is made.
         candidates, val_table = validation_candidates(study, trials, final, store, names=names, ws=ws)
         write_csv(work / "predictions" / "validation.csv", val_table)
         recommended = choose(candidates, evidence_of(study, val_table, horizon, store), rule=options.rule)
         test, fit_series = final.test(window=REFERENCE_WINDOW, horizon=horizon), final.fit_series()
-        configs = [Trained(names[t.number], t.user_attrs["config"], retrain_epochs(t), f"rank{rank}-trial{t.number}")
-                   for rank, t in enumerate(trials, start=1)]
         about = {c["name"]: c for c in candidates}
-        results, static = [], {}
-        for protocol, columns, fits in forecast_protocols(final, options.protocols.protocols(), configs, seeds=seeds,
-                                                         horizon=horizon, ws=ws, models_dir=work / "models"):
-            static = static or fits
+        results, static = [], tables[0][2]
+        for protocol, columns, _ in tables:
             for c in candidates:
                 if c["kind"] == "shrink" and c["of"] in columns:
                     columns[c["name"]] = shrink(columns["naive"], columns[c["of"]], c["weight"])

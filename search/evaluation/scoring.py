@@ -69,26 +69,32 @@ class Trained:
 
 
 def forecast_protocols(final, protocols: list[Protocol], configs: list[Trained], *, seeds: list[int], horizon: int,
-                       ws=None, models_dir=None):
+                       ws=None, models_dir=None) -> list[tuple[Protocol, dict, dict]]:
     """Per protocol, every candidate's forecasts of the test days: naive and the classical models
-    (cached by data), then each configuration trained under the protocol (mean of its seeds).
-    Yields ``(protocol, columns, fits)``; a configuration whose every seed diverges is left out
-    of that protocol's table, with a note."""
+    (cached by data), and each configuration trained under the protocol (mean of its seeds), as
+    ``(protocol, columns, fits)``. The configurations train first: the classical models' refits may
+    still be filling the cache meanwhile (``search.pipeline`` starts them with the search). A
+    configuration whose every seed diverges is left out of that protocol's table, with a note."""
+    trained = []
     for protocol in protocols:
-        base = test_baselines(final, horizon, protocol.refit_every, ws)
-        columns = {c: windows(base, c, horizon) for c in base.columns if c not in FIXED}
         fits: dict[str, ConfigForecast] = {}
         for c in configs:
             try:
-                fc = forecast_config(c.config, final, protocol, horizon=horizon, epochs=c.epochs, seeds=seeds,
-                                     models_dir=models_dir if protocol.refit_every == 0 else None, label=c.label)
+                fits[c.name] = forecast_config(c.config, final, protocol, horizon=horizon, epochs=c.epochs,
+                                               seeds=seeds, models_dir=models_dir if protocol.refit_every == 0
+                                               else None, label=c.label)
             except TrainingDiverged as err:
                 log.info("%s left out of the %s table: %s", c.name, protocol.label, err)
                 continue
-            for seed, why in fc.diverged.items():
+            for seed, why in fits[c.name].diverged.items():
                 log.info("%s seed %d left out of its mean (%s): %s", c.name, seed, protocol.label, why)
-            columns[c.name], fits[c.name] = fc.mean, fc
-        yield protocol, columns, fits
+        trained.append((protocol, fits))
+    out = []
+    for protocol, fits in trained:
+        base = test_baselines(final, horizon, protocol.refit_every, ws)
+        columns = {c: windows(base, c, horizon) for c in base.columns if c not in FIXED}
+        out.append((protocol, {**columns, **{name: fc.mean for name, fc in fits.items()}}, fits))
+    return out
 
 
 def score_protocol(protocol: Protocol, test, columns: dict[str, np.ndarray], *, folder, work, fit_series,
