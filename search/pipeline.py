@@ -99,6 +99,38 @@ def prepare(family: str, opts: RunOptions):
     return spec, data, final, max_window
 
 
+PREFETCH_FROM = 1000  # days: below, every classical fit takes well under a second (AutoTheta 1.8 s at 2,300)
+
+
+def _prefetch(data: DataSpec, horizon: int, refits: list[int], ws: Workspace) -> None:
+    """The classical baselines' forecasts, into the workspace's cache (a background process)."""
+    from search.evaluation.baselines import test_baselines, validation_baselines
+
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)  # its notes are the retrain's to give (it reads the cache)
+    final = data.final_data(horizon)
+    validation_baselines(final, horizon, ws)
+    for refit_every in refits:
+        test_baselines(final, horizon, refit_every, ws)
+
+
+def prefetch_baselines(data: DataSpec, final, horizon: int, opts: RunOptions):
+    """Start computing what the retrain will need of the classical models while the search runs:
+    they depend on the data alone, and the retrain trains its networks before it asks for them. It
+    waits for (or reads) the cache, so nothing is computed twice. Nothing starts when the cache
+    holds them already, or the series is short."""
+    from search.evaluation.baselines import is_cached
+
+    if opts.retrain is None or len(final.frame) < PREFETCH_FROM:
+        return None
+    refits = [p.refit_every for p in opts.retrain.protocols.protocols()]
+    if all(is_cached(opts.ws, final, horizon, r) for r in [None, *refits]):
+        return None
+    # Not a daemon: it fits in a pool of its own. The caller stops it if it ends first.
+    proc = multiprocessing.get_context("spawn").Process(target=_prefetch, args=(data, horizon, refits, opts.ws))
+    proc.start()
+    return proc
+
+
 def search_family(family: str, opts: RunOptions) -> dict | None:
     from search.engine.storage import check_url
     from search.engine.study import default_study_name, open_study
@@ -108,15 +140,21 @@ def search_family(family: str, opts: RunOptions) -> dict | None:
     opts.ws.check_writable()
     name = opts.study if opts.study is not None else default_study_name(family, final, spec.horizon)
     study = open_study(name, opts.storage, spec, data, final, seed=opts.search.seed, heartbeat=opts.search.heartbeat)
-    if opts.search.workers > 1:
-        _run_workers(name, spec, data, opts, max_window)
-    else:
-        cli.load_tensorflow(opts.search.verbose, threads=opts.search.threads)
-        if opts.search.engine == "keras-tuner":
-            _run_keras_tuner(spec, final, study, opts)
+    prefetch = prefetch_baselines(data, final, spec.horizon, opts)
+    try:
+        if opts.search.workers > 1:
+            _run_workers(name, spec, data, opts, max_window)
         else:
-            run_trials(study, spec, final, opts, max_window=max_window)
-    return finish(study, opts)
+            cli.load_tensorflow(opts.search.verbose, threads=opts.search.threads)
+            if opts.search.engine == "keras-tuner":
+                _run_keras_tuner(spec, final, study, opts)
+            else:
+                run_trials(study, spec, final, opts, max_window=max_window)
+        return finish(study, opts)
+    finally:
+        if prefetch is not None and prefetch.is_alive():  # interrupted, or no complete trial to retrain
+            prefetch.terminate()
+            prefetch.join()
 
 
 def run_trials(study, spec, final, opts: RunOptions, *, max_window=None, worker: int | None = None) -> None:
@@ -232,11 +270,17 @@ def finish(study, opts: RunOptions) -> dict | None:
               f"`python -m search.retrain --study {study.study_name} --storage {redact(opts.storage)}`", flush=True)
         raise
     print(format_table(summary), flush=True)
+    t = summary["timing"]
+    print(f"retrain {t['total']:.0f}s: networks {t['networks']:.0f}s, classical forecasts {t['classical']:.0f}s "
+          "(cached by data, or waited for)", flush=True)
     if opts.forecast_days:
         from search.reporting.forecast import forecast
         from search.reporting.report import write_study_report
 
+        started = time.perf_counter()
         _, chart = forecast(ident, final_data_of(study).frame, days=opts.forecast_days, ws=opts.ws)
+        forecast_s = time.perf_counter() - started
         where = write_study_report(study, ident, opts.ws)
-        print(f"report: {where / 'report.html'} (also report.md, best_config.json); forecast: {chart}", flush=True)
+        print(f"report: {where / 'report.html'} (also report.md, best_config.json); forecast: {chart}; "
+              f"forecast {forecast_s:.0f}s, report {time.perf_counter() - started - forecast_s:.0f}s", flush=True)
     return summary

@@ -51,6 +51,9 @@ def build_parser() -> cli.Parser:
     p.add_argument("--epochs", type=pos, help="epoch cap per trial (default: the study's)")
     p.add_argument("--patience", type=pos, help="early-stopping patience in epochs (default: the study's)")
     p.add_argument("--eval-every", type=pos, help="epochs between validation checks / pruning reports")
+    p.add_argument("--rungs", choices=("cost", "epochs"),
+                   help="what the pruner's rungs count: training cost (default: a model 50x as costly per epoch "
+                        "meets each rung after 1/50 of the epochs) or epochs, whatever they cost")
     p.add_argument("--seed", type=int, default=0, help="base random seed of sampler and trials (default 0)")
     p.add_argument("--retrain-top", type=pos, default=RetrainOptions.top,
                    help=f"best configurations to retrain and test (default {RetrainOptions.top})")

@@ -45,8 +45,11 @@ class StudySpec:
     eval_every: int = 5  # epochs per compiled chunk: validation, pruning and early stopping run between chunks
     horizon: int = 1
     folds: int = 3  # walk-forward validation: blocks of --val-size days, each trained on all days before it
+    rungs: str = "cost"  # the pruner's resource: training cost (epochs x cost per epoch), or plain epochs
 
     def __post_init__(self):
+        if self.rungs not in ("cost", "epochs"):
+            raise ValueError(f"rungs must be 'cost' or 'epochs', got {self.rungs!r}")
         if self.sampler not in SAMPLERS:
             raise ValueError(f"unknown sampler {self.sampler!r}; choose from {', '.join(SAMPLERS)}")
         if self.pruner not in PRUNERS:

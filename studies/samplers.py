@@ -155,22 +155,28 @@ class CostPercentilePruner(optuna.pruners.BasePruner):
 PRUNERS = ("sha", "hyperband", "median", "none")
 
 
-def make_pruner(name: str, *, min_resource: int, max_resource: int, reduction_factor: int = 4):
+def make_pruner(name: str, *, min_resource: int, max_resource: int, reduction_factor: int = 4,
+                rungs: str = "cost"):
     """The pruner of weak trials, its resource counted in training cost (``*_resource`` in
-    hundredths of a seed-preset epoch).
+    hundredths of a seed-preset epoch), or, with ``rungs="epochs"``, in epochs whatever they cost.
 
     ``sha`` (successive halving, the default) keeps the best 1/``reduction_factor`` of the trials at
     ``min_resource``, ``min_resource * reduction_factor``, ... ``hyperband`` runs several such
     brackets from different first rungs: safer when early scores mislead, but each bracket sees
     only its share of the trials, so it prunes less in a study of tens of trials.
     """
+    by_cost = CostAware if rungs == "cost" else (lambda pruner: pruner)
+    if rungs == "epochs":
+        min_resource, max_resource = min_resource // STEPS_PER_EPOCH, max_resource // STEPS_PER_EPOCH
     if name == "sha":
-        return CostAware(optuna.pruners.SuccessiveHalvingPruner(min_resource=min_resource,
-                                                                reduction_factor=reduction_factor))
+        return by_cost(optuna.pruners.SuccessiveHalvingPruner(min_resource=min_resource,
+                                                              reduction_factor=reduction_factor))
     if name == "hyperband":
-        return CostAware(optuna.pruners.HyperbandPruner(min_resource=min_resource, max_resource=max_resource,
-                                                        reduction_factor=reduction_factor))
+        return by_cost(optuna.pruners.HyperbandPruner(min_resource=min_resource, max_resource=max_resource,
+                                                      reduction_factor=reduction_factor))
     if name == "median":
+        if rungs == "epochs":
+            return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=2 * min_resource)
         return CostPercentilePruner(50, n_startup_trials=5, n_warmup_steps=2 * min_resource)
     if name == "none":
         return optuna.pruners.NopPruner()

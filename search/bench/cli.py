@@ -7,7 +7,8 @@ import json
 from search import cli
 from search.bench.report import table
 
-PARTS = ("trainer", "batched", "retrain", "warm", "pruning", "memory", "workers", "engines", "folds", "eras", "truth")
+PARTS = ("trainer", "batched", "retrain", "warm", "pruning", "memory", "workers", "engines", "folds", "eras", "truth",
+         "answer")
 DEFAULT = ("trainer", "batched", "retrain", "pruning", "memory", "workers", "engines")
 
 
@@ -92,6 +93,10 @@ def main(argv=None) -> int:
     if "eras" in parts:
         results["eras"] = eras.bench_eras(args.data, args.eras_families, args.trials, args.folds, args.refit_every,
                                           tuple(args.until) if args.until else eras.ERAS, keep=args.eras_dir)
+    if "answer" in parts:
+        from search.bench.answer import bench_answer
+
+        results["answer"] = bench_answer(args.data)
     if "truth" in parts:
         from search.bench.truth import bench_truth
 

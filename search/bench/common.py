@@ -38,7 +38,7 @@ def objective_study(search, family, epochs, *, pruner=None, trials=None, timeout
     spec = load_study_spec(family, epochs=epochs, pruner=pruner, folds=folds or search.plan.folds, sampler=sampler)
     study = optuna.create_study(sampler=make_sampler(spec.sampler, seed), pruner=make_pruner(
         spec.pruner, min_resource=STEPS_PER_EPOCH * spec.eval_every, max_resource=STEPS_PER_EPOCH * spec.epochs,
-        reduction_factor=spec.reduction_factor))
+        reduction_factor=spec.reduction_factor, rungs=spec.rungs))
     study.optimize(Objective(spec, search, seed=seed), n_trials=trials, timeout=timeout, catch=TRIAL_FAILURES)
     return study
 

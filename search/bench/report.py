@@ -52,6 +52,12 @@ def table(results: dict) -> str:
         f = results["folds"]
         runs = ", ".join(f"{r['folds']} fold(s) {r['seconds']:.0f}s (best {r['best']:.4f})" for r in f["runs"])
         lines.append(f"folds      {f['family']} {f['trials']} trials: {runs}; ratio {f['time_ratio']:.2f}x")
+    if "answer" in results:
+        a = results["answer"]
+        lines.append(f"answer     {a['command']}: {a['wall_s']:.0f}s; search {a['search_s']}s, then {a['after_search_s']}s "
+                     f"= {a['after_over_search']:.2f}x (retrain {a['retrain_s']}s: networks {a['networks_s']}s, waited "
+                     f"for classical {a['classical_wait_s']}s; forecast {a['forecast_s']}s; report {a['report_s']}s); "
+                     "shares " + ", ".join(f"{k} {v:.0%}" for k, v in a["shares"].items()))
     if "truth" in results:
         from search.bench.truth import markdown as truth_markdown
 

@@ -108,8 +108,10 @@ class Objective:
 
         def chunk(model) -> int:
             measured["cost"] = self.relative_cost(model)
-            measured["every"] = eval_every or max(1, min(self.spec.eval_every,
-                                                         int(self.spec.eval_every / measured["cost"])))
+            by_cost = self.spec.rungs == "cost"
+            measured["every"] = eval_every or (max(1, min(self.spec.eval_every,
+                                                          int(self.spec.eval_every / measured["cost"])))
+                                               if by_cost else self.spec.eval_every)
             return measured["every"]
 
         def watch(epoch, results):

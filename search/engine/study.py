@@ -48,7 +48,8 @@ def open_study(name: str, storage_url: str, spec: StudySpec, data: DataSpec, fin
     check_study_name(name)
     storage = open_storage(storage_url) if heartbeat is None else open_storage(storage_url, heartbeat=heartbeat)
     pruner = make_pruner(spec.pruner, min_resource=STEPS_PER_EPOCH * spec.eval_every,
-                         max_resource=STEPS_PER_EPOCH * spec.epochs, reduction_factor=spec.reduction_factor)
+                         max_resource=STEPS_PER_EPOCH * spec.epochs, reduction_factor=spec.reduction_factor,
+                         rungs=spec.rungs)
     options = {"study_name": name, "storage": storage, "sampler": make_sampler(spec.sampler, seed), "pruner": pruner}
     attrs = study_attrs(spec, data, final)
     try:

@@ -86,9 +86,9 @@ def build_ensemble(studies, ident: Identity, *, options: EnsembleOptions | None 
         val_table = wide_table(folds, {**forecasts, name: honest or selected_on})
         write_csv(work / "predictions" / "validation.csv", val_table)
         results = []
-        for protocol, columns, fits in forecast_protocols(final, options.protocols.protocols(), configs,
-                                                          seeds=list(range(options.seeds)), horizon=horizon, ws=ws,
-                                                          models_dir=work / "models"):
+        tables, _ = forecast_protocols(final, options.protocols.protocols(), configs, seeds=list(range(options.seeds)),
+                                       horizon=horizon, ws=ws, models_dir=work / "models")
+        for protocol, columns, fits in tables:
             if protocol.refit_every == 0:
                 for m in members:
                     if m["name"] in fits:

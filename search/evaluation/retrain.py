@@ -13,6 +13,7 @@ folder (atomically, one retrain of a study at a time).
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -85,8 +86,9 @@ def retrain_study(study: optuna.Study, ident: Identity, *, options: RetrainOptio
         names = {t.number: f"trial {t.number}" for t in trials}
         configs = [Trained(names[t.number], t.user_attrs["config"], retrain_epochs(t), f"rank{rank}-trial{t.number}")
                    for rank, t in enumerate(trials, start=1)]
-        tables = forecast_protocols(final, options.protocols.protocols(), configs, seeds=seeds, horizon=horizon,
-                                    ws=ws, models_dir=work / "models")
+        started = time.perf_counter()
+        tables, timing = forecast_protocols(final, options.protocols.protocols(), configs, seeds=seeds,
+                                            horizon=horizon, ws=ws, models_dir=work / "models")
         # Chosen on validation alone; the test forecasts above are not looked at until it is made.
         candidates, val_table = validation_candidates(study, trials, final, store, names=names, ws=ws)
         write_csv(work / "predictions" / "validation.csv", val_table)
@@ -122,6 +124,8 @@ def retrain_study(study: optuna.Study, ident: Identity, *, options: RetrainOptio
         if published and seed_split(sha256=attrs["sha256"], test_start=summary["split"]["test_start"], horizon=horizon,
                                     until=attrs["data"].get("until")):
             summary["seed_published"] = published
+        summary["timing"] = {**{k: round(v, 2) for k, v in timing.items()},
+                             "total": round(time.perf_counter() - started, 2)}
         summary["verdict"] = verdict.summary_sentence(summary, recommended["name"], lead=(
             f"Recommended on validation: {recommended['name']} (validation MAE {recommended['val_rel_mae']:.4f} × "
             f"naive's), because {recommended['why']}."))

@@ -11,6 +11,7 @@ of a table of forecasters that are no better than naive claims a gain stays belo
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +27,7 @@ from search.files import write_csv
 
 FIXED = ("date", "step", "actual")
 log = logging.getLogger(__name__)
+
 
 
 def holm(pvalues: dict[str, float]) -> dict[str, float]:
@@ -69,13 +71,14 @@ class Trained:
 
 
 def forecast_protocols(final, protocols: list[Protocol], configs: list[Trained], *, seeds: list[int], horizon: int,
-                       ws=None, models_dir=None) -> list[tuple[Protocol, dict, dict]]:
+                       ws=None, models_dir=None) -> tuple[list[tuple[Protocol, dict, dict]], dict[str, float]]:
     """Per protocol, every candidate's forecasts of the test days: naive and the classical models
     (cached by data), and each configuration trained under the protocol (mean of its seeds), as
-    ``(protocol, columns, fits)``. The configurations train first: the classical models' refits may
+    ``(protocol, columns, fits)``; and the wall seconds spent on the networks and on the classical
+    forecasts (read from the cache, or waited for). The configurations train first: the classical models' refits may
     still be filling the cache meanwhile (``search.pipeline`` starts them with the search). A
     configuration whose every seed diverges is left out of that protocol's table, with a note."""
-    trained = []
+    trained, started = [], time.perf_counter()
     for protocol in protocols:
         fits: dict[str, ConfigForecast] = {}
         for c in configs:
@@ -89,12 +92,14 @@ def forecast_protocols(final, protocols: list[Protocol], configs: list[Trained],
             for seed, why in fits[c.name].diverged.items():
                 log.info("%s seed %d left out of its mean (%s): %s", c.name, seed, protocol.label, why)
         trained.append((protocol, fits))
-    out = []
+    timing = {"networks": time.perf_counter() - started}
+    out, started = [], time.perf_counter()
     for protocol, fits in trained:
         base = test_baselines(final, horizon, protocol.refit_every, ws)
         columns = {c: windows(base, c, horizon) for c in base.columns if c not in FIXED}
         out.append((protocol, {**columns, **{name: fc.mean for name, fc in fits.items()}}, fits))
-    return out
+    timing["classical"] = time.perf_counter() - started
+    return out, timing
 
 
 def score_protocol(protocol: Protocol, test, columns: dict[str, np.ndarray], *, folder, work, fit_series,
