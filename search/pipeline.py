@@ -27,6 +27,7 @@ class SearchOptions:
     workers: int = 1  # trial processes on this machine
     threads: int | None = None  # TensorFlow threads per process (default: cores / workers)
     heartbeat: int | None = None  # database storages: seconds between worker heartbeats
+    stop: bool = True  # stop when more trials cannot plausibly change the answer (search.engine.stopping)
     verbose: bool = False
 
 
@@ -171,16 +172,21 @@ def run_trials(study, spec, final, opts: RunOptions, *, max_window=None, worker:
     print(f"{prefix}study {study.study_name}: family {spec.family}, {spec.sampler} sampler, {spec.pruner} pruner, "
           f"{spec.trials} trials, {spec.folds} fold(s), up to {spec.epochs} epochs, horizon {spec.horizon}, "
           f"{'GPU' if gpus else 'CPU'}; {finished} earlier trials", flush=True)
-    objective = Objective(spec, final.search(), seed=opts.search.seed, max_window=max_window,
-                          artifacts=artifact_store(opts.ws.artifacts))
+    store = artifact_store(opts.ws.artifacts)
+    objective = Objective(spec, final.search(), seed=opts.search.seed, max_window=max_window, artifacts=store)
     freeze_long_lived_objects()  # once, where this process starts its trials
     bar = tqdm(total=spec.trials, unit="trial", leave=False, file=sys.stderr,
                disable=not sys.stderr.isatty() or worker is not None)
+    stopper = Stopper(study, final, spec.horizon, opts, store, finished) if opts.search.stop else None
 
     def on_trial(study, trial):
         bar.update(1)
         bar.write(prefix + trial_line(trial), file=sys.stdout)
         sys.stdout.flush()  # a line per trial, as it ends, also through a pipe or `tee`
+        if stopper is not None and stopper(study, trial):
+            bar.write(f"{prefix}stopped after trial {trial.number}: {stopper.rule.reason}; --no-stop runs every trial",
+                      file=sys.stdout)
+            study.stop()
 
     started = time.perf_counter()
     try:
@@ -192,6 +198,58 @@ def run_trials(study, spec, final, opts: RunOptions, *, max_window=None, worker:
     finally:
         bar.close()
         print(f"{prefix}{summary_line(study)}; {time.perf_counter() - started:.0f}s", flush=True)
+
+
+class Stopper:
+    """The stopping rule (:mod:`search.engine.stopping`) as an Optuna callback on one process's
+    trials. What it decides goes in the study's user attributes: ``progress`` (the best and its
+    noise, trial by trial) and ``stopped`` (where, and why), which other workers obey too."""
+
+    def __init__(self, study, final, horizon: int, opts: RunOptions, store, earlier: int):
+        import numpy as np
+
+        from search.engine.stopping import EvidenceStop
+        from search.evaluation.validation import folds_of
+
+        folds = folds_of(final, horizon)
+        self.study_started, self.earlier, self.store = time.time(), earlier, store
+        actual, naive = (np.concatenate([getattr(f.val, k) for f in folds]) for k in ("Y", "naive"))
+        self.rule = EvidenceStop(actual, naive, lambda: _best_plain(final, horizon, opts.ws), horizon=horizon)
+        if study.user_attrs.get("stopped"):
+            print(f"note: study {study.study_name} stopped by itself at trial {study.user_attrs['stopped']['trial']} "
+                  f"({study.user_attrs['stopped']['reason']}); going on: stopping needs "
+                  f"{self.rule.patience} more trials without a gain", flush=True)
+
+    def __call__(self, study, trial) -> bool:
+        from search.engine.artifacts import validation_table
+
+        other = study.user_attrs.get("stopped", {})
+        if other.get("at", 0) > self.study_started:  # another worker decided
+            self.rule.reason = other["reason"]
+            return True
+        table = validation_table(trial, self.store) if trial.state.name == "COMPLETE" else None
+        forecast = None if table is None else table["forecast"].to_numpy()
+        progress = len(self.rule.history)
+        stop = self.rule.update(trial.number, forecast, earlier=self.earlier)
+        if len(self.rule.history) > progress:
+            study.set_user_attr("progress", [*study.user_attrs.get("progress", []), list(self.rule.history[-1])])
+        if stop:
+            study.set_user_attr("stopped", {"trial": trial.number, "reason": self.rule.reason, "at": time.time()})
+        return stop
+
+
+def _best_plain(final, horizon: int, ws: Workspace):
+    """The best plain forecaster on the validation days, as (name, forecast): what the guard compares with."""
+    import numpy as np
+
+    from search.evaluation.baselines import validation_baselines
+    from search.evaluation.metrics import pooled_rel_mae
+    from search.evaluation.validation import columns_of, folds_of
+
+    columns = columns_of(validation_baselines(final, horizon, ws), horizon)
+    actual = [f.val.Y for f in folds_of(final, horizon)]
+    name = min(columns, key=lambda n: pooled_rel_mae(actual, columns["naive"], columns[n]))
+    return name, np.concatenate(columns[name])
 
 
 def _worker(name: str, spec, data: DataSpec, opts: RunOptions, worker: int, threads: int, max_window) -> None:

@@ -39,6 +39,8 @@ def build_parser() -> cli.Parser:
                    help="model family to search; 'all' runs every family's study in turn, then an ensemble of them")
     p.add_argument("--trials", type=pos, help="trials to run now (default: the study's declaration in studies/)")
     p.add_argument("--timeout", type=float, help="stop starting new trials after this many seconds")
+    p.add_argument("--no-stop", action="store_true",
+                   help="run every trial asked for, even when more cannot plausibly change the answer (README)")
     p.add_argument("--study", help="study name (default FAMILY-DATASET-hH, e.g. lstm-btc-h1); an existing one resumes")
     cli.add_workspace(p)
     cli.add_data_args(p)
@@ -97,7 +99,7 @@ def options_from(args) -> RunOptions:
     retrain = None if args.no_retrain else RetrainOptions(top=args.retrain_top, seeds=args.seeds,
                                                          protocols=cli.protocols(args), rule=args.guard)
     search = SearchOptions(seed=args.seed, timeout=args.timeout, engine=args.engine, workers=args.workers,
-                           threads=args.threads, heartbeat=args.heartbeat, verbose=args.verbose)
+                           threads=args.threads, heartbeat=args.heartbeat, stop=not args.no_stop, verbose=args.verbose)
     return RunOptions(family=args.family, storage=cli.storage_of(args), data=cli.data_spec(args), study=args.study,
                       overrides=overrides, search=search, retrain=retrain,
                       forecast_days=None if args.no_report else args.forecast_days, refresh=args.refresh,

@@ -111,6 +111,28 @@ def stress_figure(st: dict) -> go.Figure:
                    "forecast", "test MAE (USD)")
 
 
+def progress_figure(study: optuna.Study) -> go.Figure | str:
+    """The best validation score against trials with its noise band, and where the search stopped."""
+    progress = study.user_attrs.get("progress")
+    if not progress:
+        return "no record of the search's progress (a study searched before it was kept, or with --no-stop)"
+    last = max(t.number for t in study.get_trials(deepcopy=False))
+    trials, best, noise = (list(c) for c in zip(*progress, strict=True))
+    trials, best, noise = trials + [last], best + best[-1:], noise + noise[-1:]
+    fig = go.Figure()
+    hi, lo = [b + s for b, s in zip(best, noise, strict=True)], [b - s for b, s in zip(best, noise, strict=True)]
+    fig.add_scatter(x=trials, y=hi, line={"width": 0, "shape": "hv"}, showlegend=False, hoverinfo="skip")
+    fig.add_scatter(x=trials, y=lo, line={"width": 0, "shape": "hv"}, fill="tonexty", fillcolor="rgba(220,20,60,0.2)",
+                    name="± its noise (block bootstrap of the validation days)")
+    fig.add_scatter(x=trials, y=best, line={"color": "crimson", "shape": "hv"}, name="best complete trial")
+    stopped = study.user_attrs.get("stopped")
+    if stopped:
+        fig.add_vline(x=stopped["trial"], line={"color": "black", "dash": "dash"})
+        fig.add_annotation(x=stopped["trial"], y=max(hi), text="stopped: the answer was settled", showarrow=False,
+                           yanchor="bottom")
+    return _layout(fig, "The best validation score and its noise, trial by trial", "trial", "validation rel. MAE")
+
+
 def search_figures(study: optuna.Study) -> list[tuple[str, object]]:
     """Optuna's own plots of the search; plots that need more trials say so instead."""
     from optuna.importance import PedAnovaImportanceEvaluator
@@ -118,7 +140,8 @@ def search_figures(study: optuna.Study) -> list[tuple[str, object]]:
     vis = optuna.visualization
     target = {"target_name": "validation rel. MAE"}
     done = len(study.get_trials(deepcopy=False, states=[optuna.trial.TrialState.COMPLETE]))
-    figs: list[tuple[str, object]] = [("Optimisation history", vis.plot_optimization_history(study, **target))]
+    figs: list[tuple[str, object]] = [("Optimisation history", vis.plot_optimization_history(study, **target)),
+                                      ("The best score, its noise, and where the search stopped", progress_figure(study))]
     if done >= 2:
         figs.append(("Hyperparameter importances (PED-ANOVA, Optuna's default evaluator)",
                      vis.plot_param_importances(study, evaluator=PedAnovaImportanceEvaluator(), **target)))
