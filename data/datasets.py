@@ -123,7 +123,8 @@ def load(
     names), ``sha256`` (of the whole file), ``filled_days`` and ``until``.
     """
     if data.startswith(truth.PREFIX):
-        frame, dataset = truth.generate(*truth.parse(data)), truth.dataset_name(data)
+        kind, seed, days = truth.parse(data)
+        frame, dataset = truth.generate(kind, seed, n=days), truth.dataset_name(data)
         digest = frame.attrs["sha256"]
     else:
         if data.startswith(yahoo.PREFIX):

@@ -1,9 +1,9 @@
 """Series whose truth is known, generated from a seed: what a forecaster could at best achieve is
 written down, so that the tool's claims (a gain is real, a band covers 80%) can be checked.
 
-``--data truth:KIND[:SEED]`` reads one like any dataset. Every kind has the BTC file's length
-(2,787 days from 2013-10-01), starts at its first close (123.65) and has its daily volatility of
-log returns (0.039); only the structure of the log returns ``r`` differs:
+``--data truth:KIND[:SEED[:DAYS]]`` reads one like any dataset. Every kind has the BTC file's length
+(2,787 days from 2013-10-01, unless ``DAYS`` says otherwise), starts at its first close (123.65) and
+has its daily volatility of log returns (0.039); only the structure of the log returns ``r`` differs:
 
 - ``random_walk``: ``r = σ·z``, z standard normal. Nothing is learnable: naive is the oracle.
 - ``ar1``: ``r_t = φ·r_{t-1} + σ·√(1-φ²)·z_t``, φ = 0.2: weak *linear* predictability, which
@@ -51,19 +51,23 @@ NONLINEAR_SD = 1.0725  # sd of x = a·(|x| - c) + z, from the same simulation
 ORACLE_REL_MAE = {"random_walk": 1.0, "ar1": math.sqrt(1 - PHI**2), "nonlinear": 0.932, "garch": 1.0}
 
 
-def parse(data: str) -> tuple[str, int]:
-    """``truth:KIND[:SEED]`` as (kind, seed)."""
-    kind, _, seed = data[len(PREFIX):].partition(":")
+def parse(data: str) -> tuple[str, int, int]:
+    """``truth:KIND[:SEED[:DAYS]]`` as (kind, seed, days)."""
+    kind, *rest = data[len(PREFIX):].split(":")
     if kind not in KINDS:
-        raise DataError(data, f"unknown kind {kind!r}; choose from {', '.join(KINDS)} (truth:KIND[:SEED])")
-    if seed and not seed.isdigit():
-        raise DataError(data, f"seed {seed!r} is not a whole number (truth:KIND:SEED)")
-    return kind, int(seed or 0)
+        raise DataError(data, f"unknown kind {kind!r}; choose from {', '.join(KINDS)} (truth:KIND[:SEED[:DAYS]])")
+    if len(rest) > 2 or not all(part.isdigit() for part in rest):
+        raise DataError(data, "seed and days must be whole numbers (truth:KIND[:SEED[:DAYS]])")
+    numbers = [int(part) for part in rest]
+    seed, days = (numbers + [0])[0], (numbers[1:] + [LENGTH])[0]
+    if days < 100:
+        raise DataError(data, f"days must be at least 100, got {days}")
+    return kind, seed, days
 
 
 def dataset_name(data: str) -> str:
-    kind, seed = parse(data)
-    return f"truth-{kind}-{seed}"
+    kind, seed, days = parse(data)
+    return f"truth-{kind}-{seed}" + (f"-{days}" if days != LENGTH else "")
 
 
 def _returns(kind: str, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -98,7 +102,8 @@ def generate(kind: str, seed: int = 0, *, n: int = LENGTH) -> pd.DataFrame:
     prices = FIRST_PRICE * np.exp(np.cumsum(r))
     frame = pd.DataFrame({"target": prices}, index=pd.date_range(START, periods=n, freq="D", name="date"))
     text = frame.to_csv(float_format="%.10g").encode()
-    frame.attrs.update(source=f"{PREFIX}{kind}:{seed}", null_rows=0, sha256=hashlib.sha256(text).hexdigest())
+    frame.attrs.update(source=f"{PREFIX}{kind}:{seed}" + (f":{n}" if n != LENGTH else ""), null_rows=0,
+                       sha256=hashlib.sha256(text).hexdigest())
     return frame
 
 

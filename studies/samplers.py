@@ -152,7 +152,35 @@ class CostPercentilePruner(optuna.pruners.BasePruner):
         return bool(reached) and mine[step] > np.percentile(reached, self.percentile)
 
 
-PRUNERS = ("sha", "hyperband", "median", "none")
+class PairedDayPruner(optuna.pruners.BasePruner):
+    """Prune a trial whose errors on the most recent fold's days are significantly larger than the
+    best complete trial's on the same days: a one-sided Wilcoxon signed-rank test on the paired
+    absolute errors (``day_errors``, which the objective records at each report when a pruner
+    ``wants_day_errors``), at ``threshold``, once the trial has trained ``min_epochs``.
+
+    Evidence day by day, rather than a rank among other trials' scores at equal cost."""
+
+    wants_day_errors = True
+
+    def __init__(self, *, threshold: float = 0.1, min_epochs: int = 5):
+        self.threshold, self.min_epochs = threshold, min_epochs
+
+    def prune(self, study, trial) -> bool:
+        from scipy import stats
+
+        mine = trial.user_attrs.get("day_errors")
+        if mine is None or trial.last_step is None or trial.last_step < self.min_epochs:
+            return False
+        try:
+            best = study.best_trial.user_attrs.get("day_errors")
+        except ValueError:  # no complete trial yet
+            return False
+        if best is None or len(best) != len(mine) or np.allclose(mine, best):
+            return False
+        return bool(stats.wilcoxon(mine, best, alternative="greater").pvalue < self.threshold)
+
+
+PRUNERS = ("sha", "hyperband", "median", "paired", "none")
 
 
 def make_pruner(name: str, *, min_resource: int, max_resource: int, reduction_factor: int = 4,
@@ -178,6 +206,8 @@ def make_pruner(name: str, *, min_resource: int, max_resource: int, reduction_fa
         if rungs == "epochs":
             return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=2 * min_resource)
         return CostPercentilePruner(50, n_startup_trials=5, n_warmup_steps=2 * min_resource)
+    if name == "paired":
+        return PairedDayPruner(min_epochs=max(1, min_resource // STEPS_PER_EPOCH))
     if name == "none":
         return optuna.pruners.NopPruner()
     raise StudyError(f"unknown pruner {name!r}; choose from {', '.join(PRUNERS)}")

@@ -7,8 +7,8 @@ import json
 from search import cli
 from search.bench.report import table
 
-PARTS = ("trainer", "batched", "retrain", "warm", "pruning", "memory", "workers", "engines", "folds", "eras", "truth",
-         "answer")
+PARTS = ("trainer", "batched", "retrain", "warm", "pruning", "pruners", "memory", "workers", "concurrent", "engines",
+         "folds", "eras", "truth", "answer", "stopping")
 DEFAULT = ("trainer", "batched", "retrain", "pruning", "memory", "workers", "engines")
 
 
@@ -49,6 +49,8 @@ def build_parser() -> cli.Parser:
                    choices=["random_walk", "garch", "ar1", "nonlinear"], help="truth: the kinds (default all)")
     p.add_argument("--truth-dir", help="truth: keep each series' study and results in this folder (a series already "
                                        "there is judged again by every rule, not searched again)")
+    p.add_argument("--storage", default="postgresql://postgres@127.0.0.1:5432/test",
+                   help="concurrent: the storage the processes share (default: the local PostgreSQL's test database)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     return p
 
@@ -82,10 +84,14 @@ def main(argv=None) -> int:
         results["warm"] = batched.bench_warm(final, families, 3, args.configs, args.refit_every)
     if "pruning" in parts:
         results["pruning"] = search.bench_pruning(data, args.trials, args.pruning_epochs, args.pruning_seeds)
+    if "pruners" in parts:
+        results["pruners"] = search.bench_pruners(data, args.trials, args.pruning_epochs, args.pruning_seeds)
     if "memory" in parts:
         results["memory"] = search.bench_memory(data, args.memory_trials)
     if "workers" in parts:
         results["workers"] = search.bench_workers(args.data, 16, 40)
+    if "concurrent" in parts:
+        results["concurrent"] = search.bench_concurrent(args.data, args.storage)
     if "engines" in parts:
         results["engines"] = search.bench_engines(data, args.engine_seconds, 60, args.engine_seeds, args.sampler)
     if "folds" in parts:
@@ -93,6 +99,10 @@ def main(argv=None) -> int:
     if "eras" in parts:
         results["eras"] = eras.bench_eras(args.data, args.eras_families, args.trials, args.folds, args.refit_every,
                                           tuple(args.until) if args.until else eras.ERAS, keep=args.eras_dir)
+    if "stopping" in parts:
+        from search.bench.stopping import bench_long, bench_stopping
+
+        results["stopping"] = {**bench_stopping(args.data, trials=args.trials), "long": bench_long(args.data)}
     if "answer" in parts:
         from search.bench.answer import bench_answer
 

@@ -35,6 +35,11 @@ def table(results: dict) -> str:
         lines.append(f"pruning    epochs {p['epochs_pruned']} ({p['pruner']}) vs {p['epochs_unpruned']} (none) = "
                      f"{p['epoch_fraction']:.0%}; mean best {p['best_pruned']:.4f} vs {p['best_unpruned']:.4f} "
                      f"over {p['seeds']} seeds of {p['trials']} trials")
+    if "pruners" in results:
+        p = results["pruners"]
+        lines.append(f"pruners    {p['trials']} trials x {p['seeds']} seeds, epoch cap {p['epoch_cap']}: " + "; ".join(
+            f"{name} {p[name]['epochs']} epochs, mean best {p[name]['mean_best']:.4f}"
+            for name in ("sha", "paired", "none") if name in p))
     if "memory" in results:
         m = results["memory"]
         lines.append(f"memory     RSS {m['rss_mb_at_10']:.0f} MB at trial 10, {m['rss_mb_at_end']:.0f} MB at trial "
@@ -43,6 +48,11 @@ def table(results: dict) -> str:
         w = results["workers"]
         lines.append(f"workers    {w['one']:.1f} trials/min with 1, {w['two']:.1f} with 2 ({w['ratio']:.2f}x); "
                      f"with process start-up {w['one_wall']:.1f} vs {w['two_wall']:.1f} ({w['ratio_wall']:.2f}x)")
+    if "concurrent" in results:
+        c = results["concurrent"]
+        lines.append(f"concurrent {c['trials']} dense trials x {c['seeds']} seeds, processes started together: " + "; ".join(
+            f"K={k} distinct {c[k]['distinct']:.0%}, mean best {c[k]['mean_best']:.4f}, {c[k]['seconds']:.0f}s"
+            for k in c if k.isdigit()))
     if "engines" in results:
         e = results["engines"]
         lines.append(f"engines    mean best in {e['seconds']:.0f}s x {e['seeds']} seeds: Optuna ({e['sampler']}) "
@@ -52,6 +62,20 @@ def table(results: dict) -> str:
         f = results["folds"]
         runs = ", ".join(f"{r['folds']} fold(s) {r['seconds']:.0f}s (best {r['best']:.4f})" for r in f["runs"])
         lines.append(f"folds      {f['family']} {f['trials']} trials: {runs}; ratio {f['time_ratio']:.2f}x")
+    if "stopping" in results:
+        s = results["stopping"]
+        lines.append(f"stopping   trial time {s['trial_seconds']['stopping']:.0f}s with the rule vs "
+                     f"{s['trial_seconds']['every']:.0f}s without ({s['saved']:.0%} saved); the same recommendation "
+                     f"in {s['same_recommendation']} of {len(s['runs'])}")
+        for r in s["runs"]:
+            e, st = r["every"], r["stopping"]
+            lines.append(f"           {r['family']:7s} until {r['until']}: {st['trials']} trials (stopped at "
+                         f"{st['stopped']}) vs {e['trials']}; {st['recommended']} vs {e['recommended']}; test rel. MAE "
+                         + ", ".join(f"{k} {st['test_rel_mae'][k]:.4f} vs {e['test_rel_mae'][k]:.4f}"
+                                     for k in e["test_rel_mae"]))
+        long = s["long"]
+        lines.append(f"           asked for {long['asked']} dense trials: ran {long['ran']}, "
+                     f"{(long['stopped'] or {}).get('reason', 'never stopped')}")
     if "answer" in results:
         a = results["answer"]
         lines.append(f"answer     {a['command']}: {a['wall_s']:.0f}s; search {a['search_s']}s, then {a['after_search_s']}s "

@@ -41,6 +41,25 @@ def bench_pruning(search, trials: int, epochs: int, seeds: int = 3) -> dict:
     return res
 
 
+def bench_pruners(search, trials: int, epochs: int, seeds: int = 3, pruners=("sha", "paired", "none")) -> dict:
+    """Successive halving by cost against evidence day by day (paired Wilcoxon on the most recent
+    fold) and no pruning: epochs spent and the best validation score at equal trials, per seed."""
+    import numpy as np
+
+    runs = []
+    for seed in range(seeds):
+        for pruner in pruners:
+            study = objective_study(search, "dense", epochs, pruner=pruner, trials=trials, seed=seed)
+            runs.append({"seed": seed, "pruner": pruner, "epochs": epochs_of(study), "best": study.best_value,
+                         "pruned": sum(t.state.name == "PRUNED" for t in study.trials)})
+            progress(f"pruners: {runs[-1]}")
+    out = {"trials": trials, "epoch_cap": epochs, "seeds": seeds, "runs": runs}
+    for pruner in pruners:
+        mine = [r for r in runs if r["pruner"] == pruner]
+        out[pruner] = {"epochs": sum(r["epochs"] for r in mine), "mean_best": float(np.mean([r["best"] for r in mine]))}
+    return out
+
+
 def bench_memory(search, trials: int) -> dict:
     import optuna
 
@@ -88,6 +107,46 @@ def bench_workers(data: str, trials: int, epochs: int) -> dict:
     out["ratio"] = out["two"] / out["one"]
     out["ratio_wall"] = out["two_wall"] / out["one_wall"]
     progress(f"workers: {out}")
+    return out
+
+
+def bench_concurrent(data: str, storage: str, trials: int = 40, seeds: int = 3, processes=(1, 2, 4)) -> dict:
+    """K processes started at the same moment on one study (``trials / K`` each): the share of
+    distinct configurations they draw, and the best validation score against one process alone."""
+    import json
+    import uuid
+
+    import numpy as np
+    import optuna
+
+    from search.engine.storage import open_storage
+
+    runs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in range(seeds):
+            for k in processes:
+                name = f"bench-{uuid.uuid4().hex[:8]}"
+                cmd = [sys.executable, "-m", "search.run", "--family", "dense", "--trials", str(trials // k),
+                       "--study", name, "--storage", storage, "--data", data, "--no-retrain", "--no-stop",
+                       "--seed", str(seed)]
+                start = time.perf_counter()
+                procs = [subprocess.Popen(cmd, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                         for _ in range(k)]
+                errors = [p.communicate()[1].decode() for p in procs]
+                if any(p.returncode for p in procs):
+                    raise RuntimeError(f"a process failed: {errors}")
+                study = optuna.load_study(study_name=name, storage=open_storage(storage))
+                drawn = [json.dumps(t.params, sort_keys=True) for t in study.trials if not t.user_attrs.get("preset")]
+                runs.append({"seed": seed, "processes": k, "trials": len(study.trials),
+                             "distinct": len(set(drawn)) / len(drawn), "best": study.best_value,
+                             "seconds": time.perf_counter() - start})
+                optuna.delete_study(study_name=name, storage=open_storage(storage))
+                progress(f"concurrent: {runs[-1]}")
+    out = {"trials": trials, "seeds": seeds, "runs": runs}
+    for k in processes:
+        mine = [r for r in runs if r["processes"] == k]
+        out[str(k)] = {"distinct": min(r["distinct"] for r in mine), "mean_best": float(np.mean([r["best"] for r in mine])),
+                       "bests": [r["best"] for r in mine], "seconds": float(np.mean([r["seconds"] for r in mine]))}
     return out
 
 

@@ -75,9 +75,9 @@ def _oracle(where: Path, kind: str, seed: int, summary: dict) -> dict:
     """The oracle's test rel. MAE and band widths on the days the pipeline was tested on."""
     import pandas as pd
 
-    from data import truth
+    from data import DataSpec, truth
 
-    frame = truth.generate(kind, seed)
+    frame = truth.generate(kind, seed, n=len(DataSpec.from_dict(summary["data"]).frame()))
     oracle = truth.oracle(frame, kind)
     bands = pd.read_csv(where / "runs" / summary["study"] / summary["intervals"]["csv"], parse_dates=["date"])
     at = frame.index.get_indexer(bands["date"])
@@ -94,9 +94,10 @@ def _oracle(where: Path, kind: str, seed: int, summary: dict) -> dict:
 
 
 def one_series(where: Path, kind: str, seed: int, *, family: str, trials: int, epochs: int | None,
-               refit_every: int, seeds: int) -> dict:
+               refit_every: int, seeds: int, days: int | None = None) -> dict:
     name = f"truth-{kind}-{seed}"
-    argv = ["--family", family, "--trials", str(trials), "--data", f"truth:{kind}:{seed}", "--study", name,
+    data = f"truth:{kind}:{seed}" + (f":{days}" if days else "")
+    argv = ["--family", family, "--trials", str(trials), "--data", data, "--study", name,
             "--refit-every", str(refit_every), "--seeds", str(seeds), "--no-report", "--seed", str(seed)]
     if not (where / "runs" / name / "retrain.json").is_file():  # a kept folder is judged again, not re-run
         _chdir_run(where, argv + (["--epochs", str(epochs)] if epochs else []))
@@ -157,7 +158,8 @@ def eras_calibration(data: str, eras=ERAS, folds: int = 3) -> list[dict]:
 
 
 def bench_truth(*, series: int, family: str, trials: int, epochs: int | None, refit_every: int, seeds: int,
-                kinds=KINDS, keep: str | None = None, data: str = "btc") -> dict:
+                kinds=KINDS, keep: str | None = None, data: str | None = "btc", days: int | None = None) -> dict:
+    """``data``: the CoinDesk file whose eras' intervals are measured too (None: not measured)."""
     out = {"family": family, "trials": trials, "series_per_kind": series, "series": []}
     for kind in kinds:
         for seed in range(series):
@@ -165,11 +167,11 @@ def bench_truth(*, series: int, family: str, trials: int, epochs: int | None, re
                 where = Path(keep) / f"{kind}-{seed}" if keep else Path(tmp)
                 where.mkdir(parents=True, exist_ok=True)
                 out["series"].append(one_series(where, kind, seed, family=family, trials=trials, epochs=epochs,
-                                                refit_every=refit_every, seeds=seeds))
+                                                refit_every=refit_every, seeds=seeds, days=days))
             progress(f"truth: {kind} {seed}: " + ", ".join(f"{r} -> {v['name']} ({v['test_rel_mae']:.4f})"
                                                            for r, v in out["series"][-1]["rules"].items()))
     out["by_kind"] = aggregate(out["series"])
-    out["eras"] = eras_calibration(data)
+    out["eras"] = eras_calibration(data) if data else []
     return out
 
 

@@ -24,6 +24,7 @@ import statistics
 import time
 
 import keras
+import numpy as np
 import optuna
 import pandas as pd
 
@@ -116,7 +117,8 @@ class Objective:
 
         def watch(epoch, results):
             if report is not None and not results[0].diverged:
-                report(epoch, fold_score([last], [results[0].val_forecast]), measured["cost"])
+                errors = np.abs(last.val.Y - results[0].val_forecast).mean(axis=1)
+                report(epoch, fold_score([last], [results[0].val_forecast]), measured["cost"], errors)
 
         options = {"epochs": epochs or self.spec.epochs, "patience": self.spec.patience}
         results = train_group(config, [Member(last.train, last.val, seed=seed)], report=watch, eval_every=chunk,
@@ -143,10 +145,12 @@ class Objective:
     def __call__(self, trial: optuna.Trial) -> float:
         start, seen = time.perf_counter(), {}
 
-        def report(epoch: int, value: float, cost: float) -> None:
+        def report(epoch: int, value: float, cost: float, errors) -> None:
             if "relative_cost" not in seen:  # before the first report: the pruners count cost with it
                 seen["relative_cost"] = round(cost, 4)
                 trial.set_user_attr("relative_cost", seen["relative_cost"])
+            if getattr(trial.study.pruner, "wants_day_errors", False):
+                trial.set_user_attr("day_errors", np.round(errors, 4).tolist())
             trial.report(value, epoch)
             if trial.should_prune():
                 trial.set_user_attr("epochs", epoch)
