@@ -100,48 +100,17 @@ def prepare(family: str, opts: RunOptions):
     return spec, data, final, max_window
 
 
-PREFETCH_FROM = 1000  # days: below, every classical fit takes well under a second (AutoTheta 1.8 s at 2,300)
-
-
-def _prefetch(data: DataSpec, horizon: int, refits: list[int], ws: Workspace) -> None:
-    """The classical baselines' forecasts, into the workspace's cache (a background process)."""
-    from search.evaluation.baselines import test_baselines, validation_baselines
-
-    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)  # its notes are the retrain's to give (it reads the cache)
-    final = data.final_data(horizon)
-    validation_baselines(final, horizon, ws)
-    for refit_every in refits:
-        test_baselines(final, horizon, refit_every, ws)
-
-
-def prefetch_baselines(data: DataSpec, final, horizon: int, opts: RunOptions):
-    """Start computing what the retrain will need of the classical models while the search runs:
-    they depend on the data alone, and the retrain trains its networks before it asks for them. It
-    waits for (or reads) the cache, so nothing is computed twice. Nothing starts when the cache
-    holds them already, or the series is short."""
-    from search.evaluation.baselines import is_cached
-
-    if opts.retrain is None or len(final.frame) < PREFETCH_FROM:
-        return None
-    refits = [p.refit_every for p in opts.retrain.protocols.protocols()]
-    if all(is_cached(opts.ws, final, horizon, r) for r in [None, *refits]):
-        return None
-    # Not a daemon: it fits in a pool of its own. The caller stops it if it ends first.
-    proc = multiprocessing.get_context("spawn").Process(target=_prefetch, args=(data, horizon, refits, opts.ws))
-    proc.start()
-    return proc
-
-
 def search_family(family: str, opts: RunOptions) -> dict | None:
     from search.engine.storage import check_url
     from search.engine.study import default_study_name, open_study
+    from search.prefetch import prefetch_baselines
 
     spec, data, final, max_window = prepare(family, opts)
     check_url(opts.storage)
     opts.ws.check_writable()
     name = opts.study if opts.study is not None else default_study_name(family, final, spec.horizon)
     study = open_study(name, opts.storage, spec, data, final, seed=opts.search.seed, heartbeat=opts.search.heartbeat)
-    prefetch = prefetch_baselines(data, final, spec.horizon, opts)
+    prefetch = prefetch_baselines(data, final, spec.horizon, opts.retrain, opts.ws)
     try:
         if opts.search.workers > 1:
             _run_workers(name, spec, data, opts, max_window)
@@ -165,6 +134,7 @@ def run_trials(study, spec, final, opts: RunOptions, *, max_window=None, worker:
     from search.engine.artifacts import artifact_store
     from search.engine.objective import TRIAL_FAILURES, Objective
     from search.engine.trainer import freeze_long_lived_objects, use_gpu_if_present
+    from search.stopper import Stopper
 
     gpus = use_gpu_if_present()
     finished = sum(t.state.is_finished() for t in study.get_trials(deepcopy=False))
@@ -177,7 +147,7 @@ def run_trials(study, spec, final, opts: RunOptions, *, max_window=None, worker:
     freeze_long_lived_objects()  # once, where this process starts its trials
     bar = tqdm(total=spec.trials, unit="trial", leave=False, file=sys.stderr,
                disable=not sys.stderr.isatty() or worker is not None)
-    stopper = Stopper(study, final, spec.horizon, opts, store, finished) if opts.search.stop else None
+    stopper = Stopper(study, final, spec.horizon, opts.ws, store, finished) if opts.search.stop else None
 
     def on_trial(study, trial):
         bar.update(1)
@@ -198,58 +168,6 @@ def run_trials(study, spec, final, opts: RunOptions, *, max_window=None, worker:
     finally:
         bar.close()
         print(f"{prefix}{summary_line(study)}; {time.perf_counter() - started:.0f}s", flush=True)
-
-
-class Stopper:
-    """The stopping rule (:mod:`search.engine.stopping`) as an Optuna callback on one process's
-    trials. What it decides goes in the study's user attributes: ``progress`` (the best and its
-    noise, trial by trial) and ``stopped`` (where, and why), which other workers obey too."""
-
-    def __init__(self, study, final, horizon: int, opts: RunOptions, store, earlier: int):
-        import numpy as np
-
-        from search.engine.stopping import EvidenceStop
-        from search.evaluation.validation import folds_of
-
-        folds = folds_of(final, horizon)
-        self.study_started, self.earlier, self.store = time.time(), earlier, store
-        actual, naive = (np.concatenate([getattr(f.val, k) for f in folds]) for k in ("Y", "naive"))
-        self.rule = EvidenceStop(actual, naive, lambda: _best_plain(final, horizon, opts.ws), horizon=horizon)
-        if study.user_attrs.get("stopped"):
-            print(f"note: study {study.study_name} stopped by itself at trial {study.user_attrs['stopped']['trial']} "
-                  f"({study.user_attrs['stopped']['reason']}); going on: stopping needs "
-                  f"{self.rule.patience} more trials without a gain", flush=True)
-
-    def __call__(self, study, trial) -> bool:
-        from search.engine.artifacts import validation_table
-
-        other = study.user_attrs.get("stopped", {})
-        if other.get("at", 0) > self.study_started:  # another worker decided
-            self.rule.reason = other["reason"]
-            return True
-        table = validation_table(trial, self.store) if trial.state.name == "COMPLETE" else None
-        forecast = None if table is None else table["forecast"].to_numpy()
-        progress = len(self.rule.history)
-        stop = self.rule.update(trial.number, forecast, earlier=self.earlier)
-        if len(self.rule.history) > progress:
-            study.set_user_attr("progress", [*study.user_attrs.get("progress", []), list(self.rule.history[-1])])
-        if stop:
-            study.set_user_attr("stopped", {"trial": trial.number, "reason": self.rule.reason, "at": time.time()})
-        return stop
-
-
-def _best_plain(final, horizon: int, ws: Workspace):
-    """The best plain forecaster on the validation days, as (name, forecast): what the guard compares with."""
-    import numpy as np
-
-    from search.evaluation.baselines import validation_baselines
-    from search.evaluation.metrics import pooled_rel_mae
-    from search.evaluation.validation import columns_of, folds_of
-
-    columns = columns_of(validation_baselines(final, horizon, ws), horizon)
-    actual = [f.val.Y for f in folds_of(final, horizon)]
-    name = min(columns, key=lambda n: pooled_rel_mae(actual, columns["naive"], columns[n]))
-    return name, np.concatenate(columns[name])
 
 
 def _worker(name: str, spec, data: DataSpec, opts: RunOptions, worker: int, threads: int, max_window) -> None:
