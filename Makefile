@@ -10,7 +10,7 @@ export BITPREDICT_DATA_DIR ?= $(abspath $(wildcard ../shared/data))
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[dev,yahoo]'
+	$(VENV)/bin/pip install -q -e '.[dev,yahoo,jax]'
 	touch $(STAMP)
 
 .PHONY: run test lint baseline data
@@ -22,8 +22,10 @@ run: $(STAMP)
 data: $(STAMP)
 	@$(VENV)/bin/python -c "from data.datasets import fetch; print('data:', fetch('btc'))"
 
+# The trainer's and the search's tests (but the slow end-to-end ones) run once more on Keras' JAX backend (CPU).
 test: data
 	$(VENV)/bin/python -m pytest -q
+	KERAS_BACKEND=jax $(VENV)/bin/python -m pytest -q -m "not slow" tests/test_trainer.py tests/test_search.py
 
 baseline: $(STAMP)
 	$(VENV)/bin/python -m search.baseline

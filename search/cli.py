@@ -151,11 +151,26 @@ def _stderr_silenced():
         os.close(devnull)
 
 
-def load_tensorflow(verbose: bool = False, *, threads: int | None = None) -> None:
-    """Import TensorFlow quietly (unless ``verbose``) and probe the GPU once, before any command uses it.
+def load_backend(verbose: bool = False, *, threads: int | None = None) -> None:
+    """Import Keras' backend quietly (unless ``verbose``) and probe the GPU once, before any command uses it.
 
-    Its C++ start-up lines ("All log messages before absl::InitializeLog()", "Could not find cuda
-    drivers", "failed call to cuInit") say nothing a user can act on; ``--verbose`` shows them."""
+    TensorFlow's C++ start-up lines ("All log messages before absl::InitializeLog()", "Could not find
+    cuda drivers", "failed call to cuInit") and JAX's "no CUDA-enabled jaxlib" say nothing a user
+    can act on; ``--verbose`` shows them. On JAX, ``threads`` is left to XLA (it uses every core)."""
+    from search.engine import backend
+
+    if backend.name() == "jax":
+        with contextlib.nullcontext() if verbose else _stderr_silenced():
+            import importlib.util
+
+            import jax
+            import keras  # noqa: F401
+
+            jax.devices()
+            if importlib.util.find_spec("tensorflow"):  # keras.utils.set_random_seed seeds it too, if present
+                os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+                import tensorflow  # noqa: F401
+        return
     if not verbose:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")

@@ -93,7 +93,7 @@ def main(argv=None) -> int:
     ws = cli.workspace(args)
     ws.check_writable()
     ws.claim(ensemble_identity(name, studies, storage_url))
-    cli.load_tensorflow(args.verbose)
+    cli.load_backend(args.verbose)
     options = EnsembleOptions(top=args.top, size=args.size, seeds=args.seeds, protocols=cli.protocols(args))
     run_ensemble(studies, name, storage_url, options, ws=ws)
     return 0

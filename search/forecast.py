@@ -77,7 +77,7 @@ def main(argv=None) -> int:
     frame = new_data_for(stored, args.data, fill_gaps=args.fill_gaps, refresh=args.refresh) if args.data else \
         DataSpec.from_dict(stored).final_data(summary["horizon"], sha256=summary["sha256"]).frame
     ws.check_writable()
-    cli.load_tensorflow(args.verbose)
+    cli.load_backend(args.verbose)
     from search.reporting.forecast import forecast
 
     out, chart = forecast(ident, frame, days=args.days, ws=ws)

@@ -115,7 +115,7 @@ def search_family(family: str, opts: RunOptions) -> dict | None:
         if opts.search.workers > 1:
             _run_workers(name, spec, data, opts, max_window)
         else:
-            cli.load_tensorflow(opts.search.verbose, threads=opts.search.threads)
+            cli.load_backend(opts.search.verbose, threads=opts.search.threads)
             if opts.search.engine == "keras-tuner":
                 _run_keras_tuner(spec, final, study, opts)
             else:
@@ -131,6 +131,7 @@ def run_trials(study, spec, final, opts: RunOptions, *, max_window=None, worker:
     """Run ``spec.trials`` trials of the study in this process, one line per trial."""
     from tqdm import tqdm
 
+    from search.engine import backend
     from search.engine.artifacts import artifact_store
     from search.engine.objective import TRIAL_FAILURES, Objective
     from search.engine.trainer import freeze_long_lived_objects, use_gpu_if_present
@@ -141,7 +142,7 @@ def run_trials(study, spec, final, opts: RunOptions, *, max_window=None, worker:
     prefix = f"[worker {worker}] " if worker is not None else ""
     print(f"{prefix}study {study.study_name}: family {spec.family}, {spec.sampler} sampler, {spec.pruner} pruner, "
           f"{spec.trials} trials, {spec.folds} fold(s), up to {spec.epochs} epochs, horizon {spec.horizon}, "
-          f"{'GPU' if gpus else 'CPU'}; {finished} earlier trials", flush=True)
+          f"{'GPU' if gpus else 'CPU'} ({backend.name()}); {finished} earlier trials", flush=True)
     store = artifact_store(opts.ws.artifacts)
     objective = Objective(spec, final.search(), seed=opts.search.seed, max_window=max_window, artifacts=store)
     freeze_long_lived_objects()  # once, where this process starts its trials
@@ -175,7 +176,7 @@ def _worker(name: str, spec, data: DataSpec, opts: RunOptions, worker: int, thre
     from search.engine.study import open_study
 
     cli.quiet_libraries(opts.search.verbose)
-    cli.load_tensorflow(opts.search.verbose, threads=threads)
+    cli.load_backend(opts.search.verbose, threads=threads)
     final = data.final_data(spec.horizon)
     study = open_study(name, opts.storage, spec, data, final, seed=opts.search.seed, heartbeat=opts.search.heartbeat)
     try:
@@ -228,7 +229,7 @@ def finish(study, opts: RunOptions) -> dict | None:
 
     if opts.retrain is None or not any(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials):
         return None
-    cli.load_tensorflow(opts.search.verbose)
+    cli.load_backend(opts.search.verbose)
     from search.engine.artifacts import artifact_store
     from search.engine.storage import redact
     from search.engine.study import final_data_of, identity

@@ -38,7 +38,7 @@ def main(argv=None) -> int:
     # The seed's figures were measured on its own file: beside another dataset they compare nothing.
     seed_data = next(iter(finals.values())).frame.attrs["sha256"] == DATASETS["btc"].sha256
     ws.check_writable()
-    cli.load_tensorflow()
+    cli.load_backend()
     import numpy as np
 
     from search.evaluation.metrics import evaluate, rel_mae

@@ -42,7 +42,7 @@ def main(argv=None) -> int:
 
         config_file = read_config_file(args.config)  # a malformed file is one line before TensorFlow loads
         ws.check_writable()
-        cli.load_tensorflow(args.verbose)
+        cli.load_backend(args.verbose)
         from search.evaluation.from_config import retrain_from_file
 
         result = retrain_from_file(config_file, ws)
@@ -56,7 +56,7 @@ def main(argv=None) -> int:
     require_completed(study)
     final_data_of(study)  # the data is still there and unchanged: one line if not
     ws.check_writable()
-    cli.load_tensorflow(args.verbose)
+    cli.load_backend(args.verbose)
     from search.engine.artifacts import artifact_store
     from search.evaluation.retrain import retrain_study
     from search.reporting.tables import format_table

@@ -14,6 +14,7 @@ import time
 from dataclasses import fields
 
 from search import cli
+from search.engine import backend
 from search.engine.storage import HEARTBEAT_SECONDS
 from search.evaluation.options import RULE, RULES, SEEDS, RetrainOptions
 from search.pipeline import RunOptions, SearchOptions, search_family
@@ -74,6 +75,8 @@ def build_parser() -> cli.Parser:
     p.add_argument("--heartbeat", type=pos, default=HEARTBEAT_SECONDS,
                    help="database storages: seconds between worker heartbeats; a worker silent for 3 beats is dead "
                         f"and its trial is retried (default {HEARTBEAT_SECONDS})")
+    p.add_argument("--backend", choices=backend.BACKENDS,
+                   help="Keras backend to train on (default: $KERAS_BACKEND, else tensorflow); trials record it")
     p.add_argument("--verbose", action="store_true", help="show TensorFlow's and Optuna's logging")
     return p
 
@@ -125,6 +128,7 @@ def run_all(opts: RunOptions) -> None:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     check_options(args)
+    backend.choose(args.backend)
     cli.quiet_libraries(args.verbose)
     opts = options_from(args)
     started = time.perf_counter()

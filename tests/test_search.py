@@ -301,26 +301,32 @@ def test_ctrl_c_marks_the_running_trial_and_keeps_the_study(tmp_path, btc_short)
 
 
 def test_out_of_memory_fails_the_trial_and_the_study_goes_on(tmp_path, btc_short, monkeypatch):
-    import tensorflow as tf
-
-    from search.engine import trainer
+    from search.engine import backend, trainer
 
     real = trainer._train_group
     calls = []
+    message = "RESOURCE_EXHAUSTED: OOM when allocating tensor with shape[1024,512]"
 
     def sometimes_oom(config, members, *args, **kwargs):
         calls.append(1)
         if len(calls) == 2:  # the second trial's first group does not fit on the device
-            raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor with shape[1024,512]")
+            if backend.name() == "jax":
+                from jax.errors import JaxRuntimeError
+
+                raise JaxRuntimeError(message)
+            import tensorflow as tf
+
+            raise tf.errors.ResourceExhaustedError(None, None, message)
         return real(config, members, *args, **kwargs)
 
     monkeypatch.setattr(trainer, "_train_group", sometimes_oom)
     run.main(["--family", "dense", "--trials", "3", "--data", str(btc_short), "--storage", storage_url(tmp_path),
-              "--study", "oom", "--epochs", "2", "--eval-every", "1", "--no-retrain", "--test-size", "30",
+              "--study", "oom", "--epochs", "2", "--eval-every", "1", "--no-retrain", "--pruner", "none", "--test-size", "30",
               "--val-size", "30", "--folds", "1"])
     states = [t.state.name for t in trials_of(tmp_path, "oom")]
     assert states == ["COMPLETE", "FAIL", "COMPLETE"]
-    assert trials_of(tmp_path, "oom")[1].user_attrs["fail_reason"].startswith("out of memory with 1 member(s): OOM")
+    assert trials_of(tmp_path, "oom")[1].user_attrs["fail_reason"].startswith(
+        "out of memory with 1 member(s): RESOURCE_EXHAUSTED: OOM")
 
 
 def test_the_same_seed_gives_the_same_study(tmp_path, btc_short):

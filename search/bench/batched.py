@@ -67,7 +67,7 @@ def _peak(data: str, family: str, groups: int, epochs: int, mode: str, queue) ->
     from search import cli
     from search.bench.common import search_data
 
-    cli.load_tensorflow()
+    cli.load_backend()
     from search.engine.trainer import train_group
 
     search = search_data(data)
@@ -153,4 +153,39 @@ def bench_warm(final, families, seeds: int, configs: int, refit_every: int) -> d
                 keras.backend.clear_session()
             out["runs"].append(row)
             progress(f"warm: {row}")
+    return out
+
+
+def _on_backend(data: str, families, groups, epochs: int, queue) -> None:
+    from search import cli
+    from search.bench.common import search_data
+    from search.engine import backend
+
+    cli.load_backend()
+    search = search_data(data)
+    runs = [one_family(search, family, g, epochs, None) for family in families for g in groups]
+    queue.put({"backend": backend.name(), "gpus": len(backend.gpus()), "runs": runs})
+
+
+def bench_backends(data: str, families, groups, epochs: int, backends) -> dict:
+    """The batched part on each backend, each in a fresh process (Keras picks its backend once),
+    members' forward passes as each backend does them by default (TensorFlow: branches on a CPU;
+    JAX: ``vmap``). Per-model time is the group's wall time over G."""
+    import os
+
+    context = multiprocessing.get_context("spawn")
+    out = {}
+    for name in backends:
+        queue = context.Queue()
+        saved = os.environ.get("KERAS_BACKEND")
+        os.environ["KERAS_BACKEND"] = name  # the child reads it when it imports Keras
+        try:
+            proc = context.Process(target=_on_backend, args=(data, families, groups, epochs, queue))
+            proc.start()
+        finally:
+            os.environ.pop("KERAS_BACKEND") if saved is None else os.environ.__setitem__("KERAS_BACKEND", saved)
+        out[name] = queue.get()
+        proc.join()
+        for r in out[name]["runs"]:
+            progress(f"batched on {name}: {r}")
     return out

@@ -26,6 +26,8 @@ def build_parser() -> cli.Parser:
     p.add_argument("--epochs", type=pos, default=30, help="trainer: epochs per configuration (default 30)")
     p.add_argument("--groups", type=pos, nargs="+", default=[3, 8], help="batched: group sizes (default 3 8)")
     p.add_argument("--batched-epochs", type=pos, default=100, help="batched: epoch cap (default 100, the seed's)")
+    p.add_argument("--backends", nargs="+", choices=("tensorflow", "jax"),
+                   help="batched: run it on each of these Keras backends, side by side (per-model times)")
     p.add_argument("--mode", choices=("branches", "vectorized"), default="branches",
                    help="batched: how members' forward passes run (default branches)")
     p.add_argument("--trials", type=pos, default=30, help="pruning and folds: trials per study (default 30)")
@@ -59,7 +61,7 @@ def build_parser() -> cli.Parser:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     cli.quiet_libraries()
-    cli.load_tensorflow()
+    cli.load_backend()
     from search.bench import batched, eras, search, trainer
     from search.bench.common import search_data
 
@@ -69,7 +71,10 @@ def main(argv=None) -> int:
     results = {}
     if "trainer" in parts:
         results["trainer"] = trainer.bench_trainer(data, families, args.configs, args.epochs)
-    if "batched" in parts:
+    if "batched" in parts and args.backends:
+        results["backends"] = batched.bench_backends(args.data, families, args.groups, args.batched_epochs,
+                                                     args.backends)
+    elif "batched" in parts:
         results["batched"] = batched.bench_batched(data, args.data, families, args.groups, args.batched_epochs,
                                                    args.mode)
     if "retrain" in parts:

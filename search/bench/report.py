@@ -24,6 +24,20 @@ def _batched(results: dict) -> list[str]:
     return lines
 
 
+def _backends(results: dict) -> list[str]:
+    """Per-model seconds of each group size on each backend, and the gain over G = 1."""
+    lines = []
+    for name, b in results["backends"].items():
+        per_model = {(r["family"], r["group"]): r["batched_s"] / r["group"] for r in b["runs"]}
+        for r in b["runs"]:
+            alone = per_model.get((r["family"], 1), r["one_by_one_s"] / r["group"])
+            lines.append(f"backends   {name:10s} {r['family']:7s} G={r['group']:<4d} {per_model[(r['family'], r['group'])]:7.3f}"
+                         f" s/model ({alone / per_model[(r['family'], r['group'])]:.2f}x G=1); one by one "
+                         f"{r['one_by_one_s'] / r['group']:.3f} s/model; val MASE differs by at most "
+                         f"{100 * r['max_rel_diff']:.3f}%")
+    return lines
+
+
 def _retrain(results: dict) -> list[str]:
     lines = []
     for r in results["retrain"]["runs"]:
@@ -149,5 +163,5 @@ def _eras(results: dict) -> list[str]:
 
 
 def table(results: dict) -> str:
-    parts = {"trainer": _trainer, "batched": _batched, "retrain": _retrain, "warm": _warm, "pruning": _pruning, "pruners": _pruners, "memory": _memory, "workers": _workers, "concurrent": _concurrent, "engines": _engines, "folds": _folds, "stopping": _stopping, "answer": _answer, "truth": _truth, "eras": _eras}
+    parts = {"trainer": _trainer, "batched": _batched, "backends": _backends, "retrain": _retrain, "warm": _warm, "pruning": _pruning, "pruners": _pruners, "memory": _memory, "workers": _workers, "concurrent": _concurrent, "engines": _engines, "folds": _folds, "stopping": _stopping, "answer": _answer, "truth": _truth, "eras": _eras}
     return "\n".join(line for name, show in parts.items() if name in results for line in show(results))

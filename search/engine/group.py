@@ -1,10 +1,12 @@
-"""The compiled state of one group: G models' weights side by side, masked Adam, one loop.
+"""One group's step, written once for every backend: G models' weights side by side, masked Adam.
 
-Members' weights live in one ``(G, P)`` variable; each step gathers a mini-batch per member, runs
-every member's forward pass (one branch per member in the graph, or ``tf.vectorized_map``), and
-applies Adam to every member that has a batch this step. A member without one does not move at all
-(a zero gradient would still move Adam's weights); padded rows of a short last batch are masked out
-of its loss; its dropout draws its own random stream.
+Members' weights live in one ``(G, P)`` array; each step gathers a mini-batch per member, runs
+every member's forward pass (one branch per member, or the backend's ``vmap``), and applies Adam
+to every member that has a batch this step. A member without one does not move at all (a zero
+gradient would still move Adam's weights); padded rows of a short last batch are masked out of its
+loss; its dropout draws its own random stream. Everything here is ``keras.ops`` and
+``Model.stateless_call``; the compiled loop around it, and the gradient, are the backend's
+(:func:`make_group`).
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ import random
 
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 import spaces
 from data import Scaler
+from search.engine import backend
+
+B1, B2, EPS = 0.9, 0.999, 1e-7  # Adam's, as Keras' defaults
 
 
 class ModelBuildError(RuntimeError):
@@ -59,11 +64,38 @@ def seeded(seed: int):
         global_state.set_global_attribute("global_random_seed", saved[2])
 
 
-class Group:
-    """The compiled state of one group: stacked weights, Adam moments, and the chunk function.
+def member_losses(loss_fn, y, pred, valid):
+    """Each member's mean loss over its valid rows, ``(G,)``; ``valid`` (G, bs) masks the padding."""
+    G, bs = valid.shape
+    per_sample = ops.reshape(loss_fn(ops.reshape(y, (G * bs, -1)), ops.reshape(pred, (G * bs, *pred.shape[2:]))),
+                             (G, bs))
+    return ops.sum(per_sample * valid, 1) / ops.maximum(ops.sum(valid, 1), 1.0)
 
-    Its training windows live in variables of ``capacity`` rows, so :meth:`load` can give the same
-    members other windows (the next origin of a rolling refit) without tracing the loop again."""
+
+def masked_adam(flat, m, v, t, grad, active, lr: float):
+    """One Adam step of every member with ``active`` 1; the others' weights and moments stay put."""
+    step_t = t + active
+    alpha = lr * ops.sqrt(1 - ops.power(B2, ops.maximum(step_t, 1.0))) / (1 - ops.power(B1, ops.maximum(step_t, 1.0)))
+    a = active[:, None]
+    m = m + a * (1 - B1) * (grad - m)
+    v = v + a * (1 - B2) * (ops.square(grad) - v)
+    return flat - a * alpha[:, None] * m / (ops.sqrt(v) + EPS), m, v, step_t
+
+
+def keep_inactive(state, new_state, active):
+    """Non-trainable values (dropout's seeds, say) move only for members that stepped."""
+    G = active.shape[0]
+    return [ops.where(ops.reshape(active > 0, (G,) + (1,) * (len(new.shape) - 1)), new, old)
+            for old, new in zip(state, new_state, strict=True)]
+
+
+class GroupState:
+    """What every backend's group holds: the built models, their weights side by side as NumPy
+    arrays, the training windows padded to ``capacity`` rows, and the validation inputs.
+
+    :meth:`load` gives the same members other windows (the next origin of a rolling refit) without
+    compiling the loop again. A backend's subclass adds ``run(orders, n_epochs)``, returning each
+    member's mean training loss and validation forecast as NumPy arrays, and ``row``/``drop``."""
 
     def __init__(self, config: dict, members: list, scalers: list[Scaler], mode: str, capacity: int | None = None):
         n_features, horizon = members[0].train.X.shape[2], members[0].train.Y.shape[1]
@@ -86,57 +118,42 @@ class Group:
         position = {id(v): i for i, v in enumerate(template.trainable_variables)}
         # The full model (an ensemble's aggregate) reads the same variables in its own order.
         self.full_order = [position[id(v)] for v in full.trainable_variables]
-        self.flat = tf.Variable(np.stack([np.concatenate([np.ravel(v.numpy()) for v in view.trainable_variables])
-                                          for view in self.views]).astype("float32"))
-        self.m, self.v = (tf.Variable(tf.zeros_like(self.flat)) for _ in range(2))
-        self.t = tf.Variable(tf.zeros([len(members)]))
-        self.live = tf.Variable(tf.ones([len(members)]))  # 0: a member whose loss diverged sits out
-        self.initial_state = [np.stack([v.numpy() for v in vs])
+        self.flat0 = np.stack([np.concatenate([np.ravel(np.asarray(v)) for v in view.trainable_variables])
+                               for view in self.views]).astype("float32")
+        self.initial_state = [np.stack([np.asarray(v) for v in vs])
                               for vs in zip(*(view.non_trainable_variables for view in self.views), strict=True)]
-        self.train_state = [tf.Variable(value) for value in self.initial_state]
-        self.full_state = [np.stack([v.numpy() for v in vs])
+        self.full_state = [np.stack([np.asarray(v) for v in vs])
                            for vs in zip(*(m.non_trainable_variables for m in self.models), strict=True)]
         self.lr = float(config["learning_rate"])
         self.mode = mode
+        self.G = len(members)
         self.capacity = capacity or max(len(m.train) for m in members)
         self.batch = min(int(config["batch_size"]), self.capacity)
-        first = members[0].train
-        self.X = tf.Variable(tf.zeros((len(members), self.capacity, *first.X.shape[1:])))
-        self.Y = tf.Variable(tf.zeros((len(members), self.capacity, first.Y.shape[1])))
-        self.n_var, self.batches_var = (tf.Variable(tf.zeros([len(members)], tf.int32)) for _ in range(2))
-        self.most = tf.Variable(0)  # batches of the longest member: steps per epoch
-        self.load(members, scalers)
-        has_val = members[0].val is not None
-        self.val_x = tf.constant(_stack([s.x(m.val.X) for s, m in zip(scalers, members, strict=True)])) \
-            if has_val else None
-        self.run = self._compile()
+        self.val_x = _stack([s.x(m.val.X) for s, m in zip(scalers, members, strict=True)]) \
+            if members[0].val is not None else None
 
     @property
     def width(self) -> int:
         """Row positions per epoch in the shuffles the loop takes: every batch of the capacity."""
         return math.ceil(self.capacity / self.batch) * self.batch
 
-    def load(self, members: list, scalers: list[Scaler]) -> None:
-        """Train the same models on ``members``' windows next (weights kept; a fresh Adam)."""
-        self.n = [len(m.train) for m in members]
-        if max(self.n) > self.capacity:
-            raise ValueError(f"{max(self.n)} training windows exceed the group's capacity of {self.capacity}")
-        self.batches = [math.ceil(n / self.batch) for n in self.n]
-        self.X.assign(_stack([s.x(m.train.X) for s, m in zip(scalers, members, strict=True)], self.capacity))
-        self.Y.assign(_stack([s.y(m.train.Y, m.train.X) for s, m in zip(scalers, members, strict=True)], self.capacity))
-        self.n_var.assign(self.n)
-        self.batches_var.assign(self.batches)
-        self.most.assign(max(self.batches))
-        for var in (self.m, self.v, self.t):
-            var.assign(tf.zeros_like(var))
-        self.live.assign(tf.ones_like(self.live))
-        for var, value in zip(self.train_state, self.initial_state, strict=True):  # dropout's streams, as new
-            var.assign(value)
+    def windows(self, members: list, scalers: list[Scaler]) -> dict:
+        """``members``' training windows as the loop reads them (padded to the capacity)."""
+        n = [len(m.train) for m in members]
+        if max(n) > self.capacity:
+            raise ValueError(f"{max(n)} training windows exceed the group's capacity of {self.capacity}")
+        self.n = n
+        self.batches = [math.ceil(k / self.batch) for k in n]
+        return {"X": _stack([s.x(m.train.X) for s, m in zip(scalers, members, strict=True)], self.capacity),
+                "Y": _stack([s.y(m.train.Y, m.train.X) for s, m in zip(scalers, members, strict=True)], self.capacity),
+                "n": np.asarray(n, "int32"), "batches": np.asarray(self.batches, "int32"),
+                "most": np.int32(max(self.batches))}
 
     def pieces(self, row):
-        return [tf.reshape(p, s) for p, s in zip(tf.split(row, self.sizes), self.shapes, strict=True)]
+        splits = list(np.cumsum(self.sizes)[:-1])
+        return [ops.reshape(p, s) for p, s in zip(ops.split(row, splits), self.shapes, strict=True)]
 
-    def _forward(self, model, order, rows, state, x, training):
+    def forward(self, model, order, rows, state, x, training):
         """Every member's output; ``rows`` (G, P) weights, ``state`` per-member non-trainable values."""
         def one(row, member_state, member_x):
             weights = self.pieces(row)
@@ -146,65 +163,22 @@ class Group:
             return y, list(new_state)
 
         if self.mode == "vectorized":
-            return tf.vectorized_map(lambda a: one(*a), (rows, list(state), x))
+            return backend.vmap(one)(rows, list(state), x)
         # unstack, not rows[g]: its gradient is one stack, where G slices would each pad to (G, P)
-        rows, xs = tf.unstack(rows), tf.unstack(x)
-        outs = [one(rows[g], [s[g] for s in state], xs[g]) for g in range(len(self.n))]
-        y = tf.stack([o[0] for o in outs])
-        return y, [tf.stack([o[1][i] for o in outs]) for i in range(len(state))]
-
-    def _compile(self):
-        flat, m, v, t, state, live = self.flat, self.m, self.v, self.t, self.train_state, self.live
-        G, bs, nb_max = len(self.n), self.batch, self.most
-        n, batches = self.n_var, self.batches_var
-        b1, b2, eps = 0.9, 0.999, 1e-7
-        template, loss_fn = self.views[0], self.loss_fn
-        positions = tf.range(bs)
-
-        # One flat loop over all steps, written without AutoGraph: it traces ~30% faster than nested
-        # `for ... in tf.range` loops, and tracing is most of a small model's cost per trial.
-        @tf.function(autograph=False)
-        def run(orders, n_epochs):
-            def step(i, total):
-                e, b = i // nb_max, i % nb_max
-                idx = orders[:, e, b * bs : (b + 1) * bs]  # (G, bs)
-                valid = tf.cast(b * bs + positions[None, :] < n[:, None], tf.float32)
-                active = tf.cast(b < batches, tf.float32) * live  # members with a batch left this epoch
-                x = tf.gather(self.X, idx, batch_dims=1)
-                y = tf.gather(self.Y, idx, batch_dims=1)
-                with tf.GradientTape() as tape:
-                    tape.watch(flat)
-                    pred, new_state = self._forward(template, None, flat, [s.value() for s in state], x, True)
-                    per_sample = tf.reshape(loss_fn(tf.reshape(y, (G * bs, -1)),
-                                                    tf.reshape(pred, (G * bs, *pred.shape[2:]))), (G, bs))
-                    member_loss = tf.reduce_sum(per_sample * valid, 1) / tf.maximum(tf.reduce_sum(valid, 1), 1.0)
-                    loss = tf.reduce_sum(tf.where(live > 0, member_loss, 0.0))
-                grad = tape.gradient(loss, flat)
-                for var, new in zip(state, new_state, strict=True):  # dropout's seeds, say
-                    var.assign(tf.where(tf.reshape(active > 0, (G,) + (1,) * (new.shape.rank - 1)), new, var))
-                # Adam, masked per member: a member without a batch this step does not move at all.
-                step_t = t + active
-                alpha = self.lr * tf.sqrt(1 - tf.pow(b2, tf.maximum(step_t, 1.0))) / \
-                    (1 - tf.pow(b1, tf.maximum(step_t, 1.0)))
-                a = active[:, None]
-                m.assign_add(a * (1 - b1) * (grad - m))
-                v.assign_add(a * (1 - b2) * (tf.square(grad) - v))
-                flat.assign_sub(a * alpha[:, None] * m / (tf.sqrt(v) + eps))
-                t.assign(step_t)
-                return i + 1, total + tf.where(active > 0, member_loss, 0.0)
-
-            steps = n_epochs * nb_max
-            _, total = tf.while_loop(lambda i, _: i < steps, step, [tf.constant(0), tf.zeros([G])])
-            mean_loss = total / tf.cast(n_epochs * batches, tf.float32)
-            if self.val_x is None:
-                return mean_loss, tf.zeros([0])
-            val, _ = self._forward(self.models[0], self.full_order, flat, self.full_state, self.val_x, False)
-            return mean_loss, val
-
-        return run
+        rows, xs = ops.unstack(rows, self.G), ops.unstack(x, self.G)
+        outs = [one(rows[g], [s[g] for s in state], xs[g]) for g in range(self.G)]
+        y = ops.stack([o[0] for o in outs])
+        return y, [ops.stack([o[1][i] for o in outs]) for i in range(len(state))]
 
     def set_weights(self, g: int, row: np.ndarray) -> None:
-        for var, value in zip(self.views[g].trainable_variables, self.pieces(tf.constant(row)), strict=True):
+        for var, value in zip(self.views[g].trainable_variables, self.pieces(ops.convert_to_tensor(row)), strict=True):
             var.assign(value)
 
 
+def make_group(config: dict, members: list, scalers: list[Scaler], mode: str, capacity: int | None = None):
+    """The group of the backend Keras runs on."""
+    if backend.name() == "jax":
+        from search.engine.group_jax import JaxGroup as cls
+    else:
+        from search.engine.group_tf import TFGroup as cls
+    return cls(config, members, scalers, mode, capacity)

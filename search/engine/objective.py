@@ -31,6 +31,7 @@ import pandas as pd
 import spaces
 from data import SearchData
 from data.split import MIN_TRAIN_WINDOWS
+from search.engine import backend
 from search.engine.artifacts import fold_table, save_validation
 from search.engine.cost import OVERHEAD, macs_per_window
 from search.engine.group import ModelBuildError, seeded
@@ -160,6 +161,7 @@ class Objective:
             config = self.config(trial)
             trial.set_user_attr("config", config)
             trial.set_user_attr("worker_pid", os.getpid())
+            trial.set_user_attr("backend", backend.name())
             value, attrs, table = self.evaluate(config, seed=self.seed + trial.number, report=report)
             for key, item in attrs.items():
                 trial.set_user_attr(key, item)

@@ -30,7 +30,6 @@ Example (two seeds of a small dense model on a random walk, side by side):
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import math
 import time
@@ -39,11 +38,11 @@ from dataclasses import dataclass, field
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 import spaces
 from data import Scaler, Windows
-from search.engine.group import Group, shuffles
+from search.engine import backend
+from search.engine.group import make_group, shuffles
 from search.evaluation.metrics import mase
 
 MODES = ("branches", "vectorized")
@@ -100,12 +99,8 @@ def raise_if_diverged(results: list[TrainResult]) -> None:
             raise TrainingDiverged(r.diverged)
 
 def use_gpu_if_present() -> list:
-    """Let TensorFlow grow GPU memory as needed (several trials share one card); return the GPUs."""
-    gpus = tf.config.list_physical_devices("GPU")
-    for gpu in gpus:
-        with contextlib.suppress(RuntimeError):  # already initialised: growth was set before
-            tf.config.experimental.set_memory_growth(gpu, True)
-    return gpus
+    """The GPUs the backend trains on (TensorFlow's memory set to grow: trials share one card)."""
+    return backend.gpus()
 
 
 def freeze_long_lived_objects() -> None:
@@ -161,31 +156,43 @@ def train_group(
     ``mode`` is how the members' forward passes run: ``branches`` (one per member, in one graph;
     what each member gets alone, to float rounding: bit for bit in small groups, while larger ones
     may share threads differently) or ``vectorized`` (``tf.vectorized_map``: batched kernels, one
-    graph whatever G). By default, vectorized for more than 8 members on a GPU, where
-    a graph of G branches would take long to trace; branches otherwise (faster on a CPU).
+    graph whatever G; on JAX, ``jax.vmap``). By default on TensorFlow, vectorized for more than 8
+    members on a GPU, where a graph of G branches would take long to trace, branches otherwise
+    (faster on a CPU); on JAX, always vectorized.
     """
     _check(members)
     if mode is None:
-        mode = "vectorized" if len(members) > 8 and tf.config.list_physical_devices("GPU") else "branches"
+        mode = default_mode(len(members))
     if mode not in MODES:
         raise GroupError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
     start = time.perf_counter()
     try:
         return _train_group(config, members, start, epochs=epochs, patience=patience, eval_every=eval_every,
                             report=report, mode=mode)
-    except tf.errors.ResourceExhaustedError as err:
-        raise OutOfMemory(f"out of memory with {len(members)} member(s): {str(err).splitlines()[0][:200]}") \
-            from None
+    except backend.memory_errors() as err:
+        _raise_if_out_of_memory(err, len(members))
+        raise
+
+
+def default_mode(size: int) -> str:
+    if backend.name() == "jax":
+        return "vectorized"
+    return "vectorized" if size > 8 and backend.gpus() else "branches"
+
+
+def _raise_if_out_of_memory(err: BaseException, size: int) -> None:
+    if backend.is_out_of_memory(err):
+        raise OutOfMemory(f"out of memory with {size} member(s): {str(err).splitlines()[0][:200]}") from None
 
 
 def _train_group(config, members, start, *, epochs, patience, eval_every, report, mode) -> list[TrainResult]:
     scalers = [Scaler.fit(config["scaler"], m.train.X) for m in members]
-    group = Group(config, members, scalers, mode)
+    group = make_group(config, members, scalers, mode)
     every = eval_every(group.models[0]) if callable(eval_every) else eval_every
     return _fit(group, members, scalers, start, epochs=epochs, patience=patience, every=every, report=report)
 
 
-def _fit(group: Group, members, scalers, start, *, epochs, patience, every, report, chunk=None) -> list[TrainResult]:
+def _fit(group, members, scalers, start, *, epochs, patience, every, report, chunk=None) -> list[TrainResult]:
     """The chunk loop: train, score, early-stop and keep each member's best weights."""
     results = [TrainResult(model, scaler) for model, scaler in zip(group.models, scalers, strict=True)]
     has_val = members[0].val is not None
@@ -196,9 +203,8 @@ def _fit(group: Group, members, scalers, start, *, epochs, patience, every, repo
     while done < epochs and not all(r.stopped for r in results):
         n = min(chunk, epochs - done)
         orders = np.stack([shuffles(m.seed, len(m.train), done, chunk, group.width) for m in members])
-        loss, val_pred = group.run(tf.constant(orders), tf.constant(n))
+        loss, val_pred = group.run(orders, n)
         done += n
-        loss = loss.numpy()
         for g, r in enumerate(results):
             if r.stopped:
                 continue
@@ -208,20 +214,20 @@ def _fit(group: Group, members, scalers, start, *, epochs, patience, every, repo
                 if not math.isfinite(value) and not r.diverged:
                     r.diverged, r.stopped = f"{what} became {value} at epoch {done}", True
             if r.diverged:
-                group.live[g].assign(0.0)
+                group.drop(g)
                 continue
             if not has_val:
                 continue
             r.history.append((done, score))
             if r.best_val_mase is None or score < r.best_val_mase:
                 r.best_val_mase, r.best_epoch, r.val_forecast, since_best[g] = score, done, r.last_forecast, 0
-                best_rows[g] = group.flat[g].numpy()
+                best_rows[g] = group.row(g)
             else:
                 since_best[g] += n
             r.stopped = patience is not None and since_best[g] >= patience
         if report is not None:
             report(done, results)
-    final = group.flat.numpy()
+    final = group.rows()
     for g, r in enumerate(results):
         group.set_weights(g, best_rows[g] if best_rows[g] is not None else final[g])
         if not has_val:
@@ -235,12 +241,12 @@ def train_stages(config: dict, stages: list[list[Member]], *, epochs: list[int],
     start from where ``stages[k - 1]`` ended and train ``epochs[k]`` epochs, with a fresh Adam and
     scalers fitted on their own windows, exactly as separate warm-started groups would; the loop is
     traced once. ``each(k, results)`` is called after every stage, while the models hold its weights."""
-    mode = mode or "branches"
+    mode = mode or ("vectorized" if backend.name() == "jax" else "branches")
     start = time.perf_counter()
     capacity = max(len(m.train) for members in stages for m in members)
     scalers = [Scaler.fit(config["scaler"], m.train.X) for m in stages[0]]
     try:
-        group = Group(config, stages[0], scalers, mode, capacity=capacity)
+        group = make_group(config, stages[0], scalers, mode, capacity=capacity)
         chunk = max(1, min(max(epochs), 50))
         for k, members in enumerate(stages):
             if k:
@@ -248,23 +254,23 @@ def train_stages(config: dict, stages: list[list[Member]], *, epochs: list[int],
                 group.load(members, scalers)
             each(k, _fit(group, members, scalers, start, epochs=epochs[k], patience=None, every=chunk, report=None,
                          chunk=chunk))
-    except tf.errors.ResourceExhaustedError as err:
-        raise OutOfMemory(f"out of memory with {len(stages[0])} member(s): {str(err).splitlines()[0][:200]}") \
-            from None
+    except backend.memory_errors() as err:
+        _raise_if_out_of_memory(err, len(stages[0]))
+        raise
 
 
 def _score(r: TrainResult, val: Windows | None, pred) -> float:
     """The member's validation MASE of this chunk (0 without validation windows)."""
     if val is None:
         return 0.0
-    r.last_forecast = r.scaler.inverse_y(pred[: len(val)].numpy(), val.X)
+    r.last_forecast = r.scaler.inverse_y(pred[: len(val)], val.X)
     return mase(val.Y, r.last_forecast)
 
 
 def group_size(config: dict) -> int:
     """How many members of ``config`` train side by side here: the family's hint on a CPU (see
     ``spaces.group_size``), every member at once on a GPU."""
-    return spaces.group_size(config, gpu=bool(tf.config.list_physical_devices("GPU")))
+    return spaces.group_size(config, gpu=bool(backend.gpus()))
 
 
 def train(config: dict, train_w: Windows, val_w: Windows | None = None, *, seed: int = 0, epochs: int,
