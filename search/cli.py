@@ -169,7 +169,8 @@ def load_backend(verbose: bool = False, *, threads: int | None = None) -> None:
             jax.devices()
             if importlib.util.find_spec("tensorflow"):  # keras.utils.set_random_seed seeds it too, if present
                 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-                import tensorflow  # noqa: F401
+                with contextlib.suppress(ImportError):
+                    import tensorflow  # noqa: F401
         return
     if not verbose:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
