@@ -77,16 +77,14 @@ def main(argv=None) -> int:
     elif "batched" in parts:
         results["batched"] = batched.bench_batched(data, args.data, families, args.groups, args.batched_epochs,
                                                    args.mode)
-    if "retrain" in parts:
+    if {"retrain", "warm"} & set(parts):
         from data import DataSpec
 
         final = DataSpec(data=args.data, folds=args.folds).final_data(1)
-        results["retrain"] = batched.bench_retrain(final, families, 3, 3)
-    if "warm" in parts:
-        from data import DataSpec
-
-        final = DataSpec(data=args.data, folds=args.folds).final_data(1)
-        results["warm"] = batched.bench_warm(final, families, 3, args.configs, args.refit_every)
+        if "retrain" in parts:
+            results["retrain"] = batched.bench_retrain(final, families, 3, 3)
+        if "warm" in parts:
+            results["warm"] = batched.bench_warm(final, families, 3, args.configs, args.refit_every)
     if "pruning" in parts:
         results["pruning"] = search.bench_pruning(data, args.trials, args.pruning_epochs, args.pruning_seeds)
     if "pruners" in parts:

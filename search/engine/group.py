@@ -6,7 +6,7 @@ to every member that has a batch this step. A member without one does not move a
 gradient would still move Adam's weights); padded rows of a short last batch are masked out of its
 loss; its dropout draws its own random stream. Everything here is ``keras.ops`` and
 ``Model.stateless_call``; the compiled loop around it, and the gradient, are the backend's
-(:func:`make_group`).
+(:func:`search.engine.trainer.make_group`).
 """
 
 from __future__ import annotations
@@ -173,12 +173,3 @@ class GroupState:
     def set_weights(self, g: int, row: np.ndarray) -> None:
         for var, value in zip(self.views[g].trainable_variables, self.pieces(ops.convert_to_tensor(row)), strict=True):
             var.assign(value)
-
-
-def make_group(config: dict, members: list, scalers: list[Scaler], mode: str, capacity: int | None = None):
-    """The group of the backend Keras runs on."""
-    if backend.name() == "jax":
-        from search.engine.group_jax import JaxGroup as cls
-    else:
-        from search.engine.group_tf import TFGroup as cls
-    return cls(config, members, scalers, mode, capacity)

@@ -42,7 +42,7 @@ import numpy as np
 import spaces
 from data import Scaler, Windows
 from search.engine import backend
-from search.engine.group import make_group, shuffles
+from search.engine.group import shuffles
 from search.evaluation.metrics import mase
 
 MODES = ("branches", "vectorized")
@@ -119,6 +119,15 @@ def predict(model: keras.Model, scaler: Scaler, windows: Windows, *, batch: int 
     x = scaler.x(windows.X)
     out = np.concatenate([np.asarray(model(x[i : i + batch], training=False)) for i in range(0, len(x), batch)])
     return scaler.inverse_y(out, windows.X)
+
+
+def make_group(config: dict, members: list, scalers: list[Scaler], mode: str, capacity: int | None = None):
+    """The compiled group of the backend Keras runs on."""
+    if backend.name() == "jax":
+        from search.engine.group_jax import JaxGroup as cls
+    else:
+        from search.engine.group_tf import TFGroup as cls
+    return cls(config, members, scalers, mode, capacity)
 
 
 def _check(members: list[Member]) -> None:
