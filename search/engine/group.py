@@ -150,8 +150,11 @@ class GroupState:
                 "most": np.int32(max(self.batches))}
 
     def pieces(self, row):
-        splits = list(np.cumsum(self.sizes)[:-1])
-        return [ops.reshape(p, s) for p, s in zip(ops.split(row, splits), self.shapes, strict=True)]
+        # Static slices, not ops.split: a model with one weight tensor has no split points, which
+        # TensorFlow's split cannot take.
+        ends = np.cumsum(self.sizes).tolist()
+        return [ops.reshape(row[end - size:end], shape)
+                for end, size, shape in zip(ends, self.sizes, self.shapes, strict=True)]
 
     def forward(self, model, order, rows, state, x, training):
         """Every member's output; ``rows`` (G, P) weights, ``state`` per-member non-trainable values."""
