@@ -239,6 +239,9 @@ def main_guard(fn):
 
     @functools.wraps(fn)
     def wrapper(argv=None):
+        from search.engine import interrupts
+
+        interrupts.install()
         try:
             return fn(argv)
         except _known_errors() as err:

@@ -41,7 +41,7 @@ import numpy as np
 
 import spaces
 from data import Scaler, Windows
-from search.engine import backend
+from search.engine import backend, interrupts
 from search.engine.group import shuffles
 from search.evaluation.metrics import mase
 
@@ -213,6 +213,7 @@ def _fit(group, members, scalers, start, *, epochs, patience, every, report, chu
         n = min(chunk, epochs - done)
         orders = np.stack([shuffles(m.seed, len(m.train), done, chunk, group.width) for m in members])
         loss, val_pred = group.run(orders, n)
+        interrupts.check()  # a Ctrl-C that landed in a finaliser during the run
         done += n
         for g, r in enumerate(results):
             if r.stopped:
