@@ -33,10 +33,13 @@ def in_tmp(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # runs/ is written under the test's folder
 
 
+# N-BEATS' seed preset (24M weights, 120 dense layers) took 119 s to 1,047 s of this test on the same
+# machine kind, most of it system time; its preset is built and checked in test_spaces, and its
+# sampled configurations train there.
 @pytest.mark.slow
-@pytest.mark.parametrize("family", list(spaces.families()))
+@pytest.mark.parametrize("family", [f for f in spaces.families() if f != "nbeats"])
 def test_four_trial_study_of_each_family(family, tmp_path, btc_short, capsys):
-    # The seed presets are large (N-BEATS has 24M weights); the first trial is the preset.
+    # The seed presets are large (the LSTM's 70k weights train for seconds an epoch); the first trial is the preset.
     code = run.main(["--family", family, "--trials", "4", "--data", str(btc_short),
                      "--storage", storage_url(tmp_path), "--study", f"{family}-t", "--seed", "1", *FAST])
     assert code == 0
