@@ -119,6 +119,22 @@ def test_bench_batched_part_agrees_member_by_member(btc_short, capsys):
     assert set(out["peak_rss_mb"]) == {"1", "2"}
 
 
+def test_bench_groups_only_times_each_size_twice_to_the_same_models(btc_short, capsys):
+    # The accelerator's part: no one-by-one runs; the second pass of a size trains the same models.
+    assert bench.main(["--only", "batched", "--groups-only", "--mode", "default", "--family", "dense",
+                       "--groups", "1", "3", "--batched-epochs", "3", "--data", str(btc_short)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[2] for line in lines[1:]] == ["G=1", "G=3"]
+    assert "x G=1)" in lines[2] and "median val MASE" in lines[2]
+    from search.bench.batched import bench_groups
+    from search.bench.common import search_data
+
+    out = bench_groups(search_data(str(btc_short)), ["dense"], [2], 3, None)
+    (row,) = out["runs"]
+    assert len(row["val_mase_first"]) == 2 and row["first_s"] > 0 and row["again_s"] > 0
+    np.testing.assert_allclose(row["val_mase_again"], row["val_mase_first"], rtol=1e-6)
+
+
 def test_a_warm_start_begins_from_the_earlier_models_weights(folds):
     # With a learning rate too small to move anything, one warm epoch returns the starting weights.
     first = train(CONFIG, folds[0].train, None, seed=0, epochs=5)

@@ -98,6 +98,50 @@ def bench_batched(search, data: str, families, groups, epochs: int, mode: str) -
     return out
 
 
+def _device_peak_mb() -> float | None:
+    """The accelerator's peak memory in use so far (JAX on a GPU), or None where it is not known."""
+    from search.engine import backend
+
+    if backend.name() != "jax" or not backend.gpus():
+        return None
+    stats = backend.gpus()[0].memory_stats() or {}
+    return stats.get("peak_bytes_in_use", 0) / 2**20 or None
+
+
+def bench_groups(search, families, groups, epochs: int, mode: str | None) -> dict:
+    """Groups only, each size trained twice: per-model time against G = 1's, for an accelerator.
+
+    One by one at G = 128 would train 128 models singly per size, too long on a lent device; the
+    per-model gain is what G = 1's group time says instead. The first time of each size includes its
+    compilation (a trial pays it too); the second runs with JAX's persistent compilation cache
+    warm, which is nearer the steady state (TensorFlow retraces either way).
+    """
+    import tempfile
+
+    from search.engine import backend
+
+    if backend.name() == "jax":
+        import jax
+
+        jax.config.update("jax_compilation_cache_dir", tempfile.mkdtemp(prefix="bitpredict-xla-"))
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    out = {"backend": backend.name(), "gpus": len(backend.gpus()), "epochs": epochs, "runs": []}
+    for family in families:
+        config = _config(family)
+        # The process's first steps cost seconds once; a size not timed keeps the cache honest.
+        _timed(config, _members(search, config, max(groups) + 1), 1, mode)
+        for g in groups:
+            members = _members(search, config, g)
+            row = {"family": family, "group": g}
+            for key in ("first", "again"):
+                row[f"{key}_s"], row[f"val_mase_{key}"] = _timed(config, members, epochs, mode)
+            row["val_mase_median"] = sorted(row["val_mase_again"])[g // 2]
+            row["device_peak_mb"] = _device_peak_mb()
+            out["runs"].append(row)
+            progress(f"groups: {row}")
+    return out
+
+
 def bench_retrain(search_final, families, seeds: int, configs: int) -> dict:
     """The static retrain of ``configs`` configurations × ``seeds`` seeds, end to end (fit, forecast,
     save), with each configuration's seeds as one group vs one model at a time."""

@@ -28,8 +28,12 @@ def build_parser() -> cli.Parser:
     p.add_argument("--batched-epochs", type=pos, default=100, help="batched: epoch cap (default 100, the seed's)")
     p.add_argument("--backends", nargs="+", choices=("tensorflow", "jax"),
                    help="batched: run it on each of these Keras backends, side by side (per-model times)")
-    p.add_argument("--mode", choices=("branches", "vectorized"), default="branches",
-                   help="batched: how members' forward passes run (default branches)")
+    p.add_argument("--mode", choices=("branches", "vectorized", "default"), default="branches",
+                   help="batched: how members' forward passes run (default branches; 'default': the "
+                        "trainer's own choice, e.g. jax.vmap on JAX)")
+    p.add_argument("--groups-only", action="store_true",
+                   help="batched: time each group size twice, no one-by-one runs; per-model gain against "
+                        "G = 1 (for an accelerator, where G = 128 one by one takes too long)")
     p.add_argument("--trials", type=pos, default=30, help="pruning and folds: trials per study (default 30)")
     p.add_argument("--pruning-epochs", type=pos, default=60, help="pruning: epoch cap per trial (default 60)")
     p.add_argument("--pruning-seeds", type=pos, default=3, help="pruning: seeds, each both studies (default 3)")
@@ -71,7 +75,10 @@ def main(argv=None) -> int:
     results = {}
     if "trainer" in parts:
         results["trainer"] = trainer.bench_trainer(data, families, args.configs, args.epochs)
-    if "batched" in parts and args.backends:
+    if "batched" in parts and args.groups_only:
+        results["groups"] = batched.bench_groups(data, families, args.groups, args.batched_epochs,
+                                                 None if args.mode == "default" else args.mode)
+    elif "batched" in parts and args.backends:
         results["backends"] = batched.bench_backends(args.data, families, args.groups, args.batched_epochs,
                                                      args.backends)
     elif "batched" in parts:

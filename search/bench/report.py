@@ -38,6 +38,21 @@ def _backends(results: dict) -> list[str]:
     return lines
 
 
+def _groups(results: dict) -> list[str]:
+    """Per-model seconds of each group size, first (compiling) and again, and the gain over G = 1."""
+    out = results["groups"]
+    lines = [f"groups     on {out['backend']} ({out['gpus']} GPU), {out['epochs']} epochs at most"]
+    alone = {(r["family"], key): r[key] for r in out["runs"] if r["group"] == 1 for key in ("first_s", "again_s")}
+    for r in out["runs"]:
+        gains = [f"{key[:-2]} {r[key] / r['group']:.4f} s/model"
+                 + (f" ({alone[(r['family'], key)] / (r[key] / r['group']):.1f}x G=1)"
+                    if (r["family"], key) in alone else "") for key in ("first_s", "again_s")]
+        peak = f"; device peak {r['device_peak_mb']:.0f} MB" if r["device_peak_mb"] else ""
+        lines.append(f"groups     {r['family']:7s} G={r['group']:<4d} " + ", ".join(gains)
+                     + f"; median val MASE {r['val_mase_median']:.4f}{peak}")
+    return lines
+
+
 def _retrain(results: dict) -> list[str]:
     lines = []
     for r in results["retrain"]["runs"]:
@@ -163,5 +178,5 @@ def _eras(results: dict) -> list[str]:
 
 
 def table(results: dict) -> str:
-    parts = {"trainer": _trainer, "batched": _batched, "backends": _backends, "retrain": _retrain, "warm": _warm, "pruning": _pruning, "pruners": _pruners, "memory": _memory, "workers": _workers, "concurrent": _concurrent, "engines": _engines, "folds": _folds, "stopping": _stopping, "answer": _answer, "truth": _truth, "eras": _eras}
+    parts = {"trainer": _trainer, "batched": _batched, "backends": _backends, "groups": _groups, "retrain": _retrain, "warm": _warm, "pruning": _pruning, "pruners": _pruners, "memory": _memory, "workers": _workers, "concurrent": _concurrent, "engines": _engines, "folds": _folds, "stopping": _stopping, "answer": _answer, "truth": _truth, "eras": _eras}
     return "\n".join(line for name, show in parts.items() if name in results for line in show(results))
