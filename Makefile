@@ -23,9 +23,11 @@ data: $(STAMP)
 	@$(VENV)/bin/python -c "from data.datasets import fetch; print('data:', fetch('btc'))"
 
 # The trainer's and the search's tests (but the slow end-to-end ones) run once more on Keras' JAX backend (CPU).
+# Tests run in one process per core (at most 4: each trains TensorFlow models in ~1-2 GB).
+XDIST := -n auto --maxprocesses 4
 test: data
-	$(VENV)/bin/python -m pytest -q
-	KERAS_BACKEND=jax $(VENV)/bin/python -m pytest -q -m "not slow" tests/test_trainer.py tests/test_search.py
+	$(VENV)/bin/python -m pytest -q $(XDIST)
+	KERAS_BACKEND=jax $(VENV)/bin/python -m pytest -q $(XDIST) -m "not slow" tests/test_trainer.py tests/test_search.py
 
 baseline: $(STAMP)
 	$(VENV)/bin/python -m search.baseline

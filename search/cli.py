@@ -72,6 +72,25 @@ def add_protocol_options(parser: argparse.ArgumentParser) -> None:
                              "faster and no worse) or from new ones")
 
 
+def add_budget_option(parser: argparse.ArgumentParser, flag: str) -> None:
+    """The retrain's budget against the search's cost (search.evaluation.budget)."""
+    from search.evaluation.options import RETRAIN_BUDGET
+
+    def ratio(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not value >= 0:  # NaN too
+            raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+        return None if value == float("inf") else value  # None: no limit
+
+    parser.add_argument(flag, type=ratio, default=RETRAIN_BUDGET, metavar="RATIO",
+                        help="retrain the next best configuration only while the retrain's training cost stays "
+                             f"within RATIO x the search's (default {RETRAIN_BUDGET}; 0: the best alone; "
+                             "inf: every one asked for)")
+
+
 def protocols(args):
     from search.evaluation.options import TestProtocols
 

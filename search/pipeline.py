@@ -233,6 +233,7 @@ def finish(study, opts: RunOptions) -> dict | None:
     from search.engine.artifacts import artifact_store
     from search.engine.storage import redact
     from search.engine.study import final_data_of, identity
+    from search.evaluation import budget
     from search.evaluation.retrain import retrain_study
     from search.reporting.tables import format_table
 
@@ -247,6 +248,8 @@ def finish(study, opts: RunOptions) -> dict | None:
               f"`python -m search.retrain --study {study.study_name} --storage {redact(opts.storage)}`", flush=True)
         raise
     print(format_table(summary), flush=True)
+    if budget.note(summary["budget"]):
+        print(budget.note(summary["budget"]), flush=True)
     t = summary["timing"]
     print(f"retrain {t['total']:.0f}s: networks {t['networks']:.0f}s, classical forecasts {t['classical']:.0f}s "
           "(cached by data, or waited for)", flush=True)

@@ -33,6 +33,7 @@ def main(argv=None) -> int:
                         help=f"random seeds per configuration (default {SEEDS})")
     parser.add_argument("--guard", choices=RULES, default=RULE, help=f"the recommendation's guard (default {RULE})")
     cli.add_protocol_options(parser)
+    cli.add_budget_option(parser, "--budget")
     parser.add_argument("--verbose", action="store_true", help="show TensorFlow's logging")
     args = parser.parse_args(argv)
     cli.quiet_libraries(args.verbose)
@@ -58,11 +59,13 @@ def main(argv=None) -> int:
     ws.check_writable()
     cli.load_backend(args.verbose)
     from search.engine.artifacts import artifact_store
+    from search.evaluation import budget
     from search.evaluation.retrain import retrain_study
     from search.reporting.tables import format_table
 
     print(f"retraining {study.study_name}...", flush=True)
-    options = RetrainOptions(top=args.top, seeds=args.seeds, protocols=cli.protocols(args), rule=args.guard)
+    options = RetrainOptions(top=args.top, seeds=args.seeds, protocols=cli.protocols(args), rule=args.guard,
+                             budget=args.budget)
     try:
         summary = retrain_study(study, identity(study, storage_url), options=options, ws=ws,
                                 store=artifact_store(ws.artifacts, create=False))
@@ -73,6 +76,8 @@ def main(argv=None) -> int:
               "to finish", flush=True)
         return 130
     print(format_table(summary))
+    if budget.note(summary["budget"]):
+        print(budget.note(summary["budget"]))
     return 0
 
 

@@ -64,6 +64,7 @@ def build_parser() -> cli.Parser:
     p.add_argument("--guard", choices=RULES, default=RULE,
                    help=f"how a searched candidate may displace naive or a classical model (default {RULE}; README)")
     cli.add_protocol_options(p)
+    cli.add_budget_option(p, "--retrain-budget")
     p.add_argument("--no-retrain", action="store_true", help="search only; retrain later with search.retrain")
     p.add_argument("--forecast-days", type=cli.at_most(1, 365, "a daily band says little further out"), default=14,
                    help="days to forecast past the data (default 14)")
@@ -100,7 +101,8 @@ def options_from(args) -> RunOptions:
     overrides = {f.name: getattr(args, f.name) for f in fields(StudySpec)
                  if f.name != "family" and getattr(args, f.name, None) is not None}
     retrain = None if args.no_retrain else RetrainOptions(top=args.retrain_top, seeds=args.seeds,
-                                                         protocols=cli.protocols(args), rule=args.guard)
+                                                         protocols=cli.protocols(args), rule=args.guard,
+                                                         budget=args.retrain_budget)
     search = SearchOptions(seed=args.seed, timeout=args.timeout, engine=args.engine, workers=args.workers,
                            threads=args.threads, heartbeat=args.heartbeat, stop=not args.no_stop, verbose=args.verbose)
     return RunOptions(family=args.family, storage=cli.storage_of(args), data=cli.data_spec(args), study=args.study,

@@ -18,6 +18,8 @@ BAD = [
     ("retrain", ["--study", "nosuch", "--top", "0"], "--top: must be at least 1, got 0"),
     ("retrain", ["--study", "nosuch", "--seeds", "0"], "--seeds: must be at least 1, got 0"),
     ("retrain", ["--config", "/nonexistent.json"], "/nonexistent.json: not a usable best_config.json"),
+    ("retrain", ["--study", "nosuch", "--budget", "nan"], "--budget: must be 0 or more, got nan"),
+    ("run", ["--family", "dense", "--retrain-budget", "-1"], "--retrain-budget: must be 0 or more, got -1"),
     ("report", ["--study", "nosuch"], "no such SQLite database"),
     ("report", ["--all", "--storage", "ftp://x"], "unknown storage 'ftp://x'"),
     ("forecast", ["--study", "nosuch", "--days", "-1"], "--days: must be at least 1, got -1"),

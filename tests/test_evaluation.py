@@ -294,3 +294,48 @@ def test_truth_series_are_reproducible_from_their_seed():
     assert a.equals(b) and a.attrs["sha256"] == b.attrs["sha256"] and not a.equals(c)
     frame = load("truth:garch:7")
     assert frame.attrs["dataset"] == "truth-garch-7" and frame.attrs["sha256"] == truth.generate("garch", 7).attrs["sha256"]
+
+
+def _trial(number, *, epochs, cost=1.0, state="COMPLETE", value=1.0):
+    import optuna
+
+    return optuna.trial.create_trial(
+        value=value if state == "COMPLETE" else None, state=getattr(optuna.trial.TrialState, state),
+        user_attrs={"config": {"window": 7}, "epochs": epochs, "best_epoch": epochs, "relative_cost": cost})
+
+
+def test_the_retrain_budget_counts_cost_not_configurations(seed_split):
+    import optuna
+
+    from search.evaluation import budget
+    from search.evaluation.options import TestProtocols
+
+    final = FinalData(seed_split.frame, make_plan(seed_split.frame, window=7, horizon=1, folds=3))
+    study = optuna.create_study()
+    for k in range(6):
+        study.add_trial(_trial(k, epochs=20, state="PRUNED"))
+    pruned_only = budget.search_cost(study, final)
+    study.add_trial(_trial(6, epochs=20))
+    # A complete trial trains every fold, a pruned one only the last: more than 1/7 of the total.
+    assert budget.search_cost(study, final) - pruned_only > pruned_only / 6
+    protocols = TestProtocols(refit_every=30).protocols()
+    cheap, costly = _trial(0, epochs=20), _trial(1, epochs=20, cost=50.0)
+    static = budget.retrain_cost(cheap, 20, final, protocols[:1], 3, 1)
+    rolling = budget.retrain_cost(cheap, 20, final, protocols, 3, 1)
+    scratch = budget.retrain_cost(cheap, 20, final, TestProtocols(refit_every=30, warm=False).protocols(), 3, 1)
+    # The static fit, then 19 origins on at least its days: the first in full, the others warm-started
+    # at a fifth of the epochs (1 + 1 + 18 / 5 = 5.6 static fits, more for the later origins' days).
+    assert static * 5.6 < rolling < static * 7 and static * 20 < scratch < static * 24
+    assert budget.retrain_cost(costly, 20, final, protocols, 3, 1) > 49 * rolling
+    for k in range(7, 37):  # 30 more complete trials: room for two cheap retrains, not for the costly one
+        study.add_trial(_trial(k, epochs=20))
+    spent = budget.search_cost(study, final)
+    costs = [rolling, budget.retrain_cost(costly, 20, final, protocols, 3, 1), rolling]
+    # The 50x configuration is left out, the cheap one after it still fits; the best always trains.
+    assert budget.within_budget(costs, search=spent, budget=1.0) == [0, 2]
+    assert budget.within_budget(costs, search=spent, budget=0.4) == [0]
+    assert budget.within_budget(costs, search=spent, budget=0.0) == [0]
+    assert budget.within_budget(costs, search=spent, budget=None) == [0, 1, 2]
+    note = budget.note({"budget": 1.0, "search_cost": spent, "retrain_cost": rolling,
+                        "left_out": [{"trial": 1, "cost": costs[1]}]})
+    assert "trial 1 (" in note and "within 1.0x the search's" in note

@@ -214,3 +214,23 @@ def test_a_configuration_that_diverges_in_retraining_is_left_out_with_a_note(ret
     assert "left out of the static fit table: every seed diverged" in out
     summary = summary_of(work, "tiny")
     assert len(summary["retrained"]) == 1 and "spearman" not in summary["reliability"]
+
+
+def test_the_retrain_budget_leaves_out_what_it_cannot_afford_and_says_so(retrained, tmp_path, capsys):
+    from search import retrain
+    from tests.conftest import inside
+
+    work = copy_of(retrained, tmp_path)
+    common = ["--study", "tiny", "--top", "2", "--seeds", "1", "--refit-every", "0"]
+    with inside(work):
+        assert retrain.main([*common, "--budget", "inf"]) == 0
+        every = summary_of(work, "tiny")
+        assert retrain.main([*common, "--budget", "0"]) == 0
+    out = capsys.readouterr().out
+    alone = summary_of(work, "tiny")
+    assert len(every["retrained"]) == 2 and every["budget"]["left_out"] == [] and every["budget"]["budget"] is None
+    assert [r["trial"] for r in alone["retrained"]] == [every["retrained"][0]["trial"]]  # the best always trains
+    (left,) = alone["budget"]["left_out"]
+    assert left["trial"] == every["retrained"][1]["trial"] and left["cost"] > 0
+    assert "Not retrained, to keep the retrain's training cost within 0.0x the search's" in out
+    assert f"trial {left['trial']} (" in out

@@ -61,6 +61,19 @@ def build_parser() -> cli.Parser:
     return p
 
 
+def _batched(args, data, families) -> dict:
+    """The batched part as asked: groups only (an accelerator), on several backends, or one by one vs grouped."""
+    from search.bench import batched
+
+    mode = None if args.mode == "default" else args.mode
+    if args.groups_only:
+        return {"groups": batched.bench_groups(data, families, args.groups, args.batched_epochs, mode)}
+    if args.backends:
+        return {"backends": batched.bench_backends(args.data, families, args.groups, args.batched_epochs,
+                                                   args.backends)}
+    return {"batched": batched.bench_batched(data, args.data, families, args.groups, args.batched_epochs, mode)}
+
+
 @cli.main_guard
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
@@ -75,15 +88,8 @@ def main(argv=None) -> int:
     results = {}
     if "trainer" in parts:
         results["trainer"] = trainer.bench_trainer(data, families, args.configs, args.epochs)
-    if "batched" in parts and args.groups_only:
-        results["groups"] = batched.bench_groups(data, families, args.groups, args.batched_epochs,
-                                                 None if args.mode == "default" else args.mode)
-    elif "batched" in parts and args.backends:
-        results["backends"] = batched.bench_backends(args.data, families, args.groups, args.batched_epochs,
-                                                     args.backends)
-    elif "batched" in parts:
-        results["batched"] = batched.bench_batched(data, args.data, families, args.groups, args.batched_epochs,
-                                                   args.mode)
+    if "batched" in parts:
+        results.update(_batched(args, data, families))
     if {"retrain", "warm"} & set(parts):
         from data import DataSpec
 

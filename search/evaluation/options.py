@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 RULES = ("spa", "stepm", "bonferroni", "dm", "best")
 RULE = "spa"
 SEEDS = 3  # seeds per retrained configuration or member: its test forecast is their mean
+RETRAIN_BUDGET = 1.0  # the retrain's training cost over the search's (search.evaluation.budget)
 ENSEMBLE_SIZE = 20  # most picks of greedy ensemble selection, with replacement
 
 
@@ -60,6 +61,7 @@ class RetrainOptions:
     seeds: int = SEEDS
     protocols: TestProtocols = field(default_factory=TestProtocols)
     rule: str = RULE
+    budget: float | None = RETRAIN_BUDGET  # None: retrain every one of the top configurations
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from scipy import stats
 from data.split import REFERENCE_WINDOW
 from search.engine.artifacts import validation_table
 from search.engine.study import final_data_of, require_completed
-from search.evaluation import verdict
+from search.evaluation import budget, verdict
 from search.evaluation.intervals import seed_band, write_intervals
 from search.evaluation.metrics import evaluate
 from search.evaluation.options import RetrainOptions
@@ -79,8 +79,8 @@ def retrain_study(study: optuna.Study, ident: Identity, *, options: RetrainOptio
                   ws: Workspace, store=None) -> dict:
     """Retrain the study's top configurations, score every candidate; write and return ``retrain.json``."""
     options = options or RetrainOptions()
-    trials = top_trials(study, options.top)
     final, horizon, family = final_data_of(study), study.user_attrs["horizon"], study.user_attrs["family"]
+    trials, budgeted = _budgeted(study, top_trials(study, options.top), final, options, horizon)
     seeds = list(range(options.seeds))
     with retraining(ws, ident) as (folder, work):
         names = {t.number: f"trial {t.number}" for t in trials}
@@ -111,7 +111,7 @@ def retrain_study(study: optuna.Study, ident: Identity, *, options: RetrainOptio
             "naive": evaluate(test.Y, test.naive, fit_series),
             "validation": {"csv": f"{work.name}/predictions/validation.csv", "candidates": candidates},
             "recommendation": recommended, "protocols": results, "retrained": retrained,
-            "reliability": _reliability(retrained, results[0]),
+            "reliability": _reliability(retrained, results[0]), "budget": budgeted,
         }
         summary["intervals"] = write_intervals(final, val_table, folder / results[0]["table"], recommended["name"],
                                                horizon, work)
@@ -131,6 +131,20 @@ def retrain_study(study: optuna.Study, ident: Identity, *, options: RetrainOptio
             f"naive's), because {recommended['why']}."))
         publish(folder, summary, work)
     return summary
+
+
+def _budgeted(study, trials, final, options: RetrainOptions, horizon: int):
+    """The top trials the retrain budget allows, and what it counted (README: the retrain's budget)."""
+    protocols = options.protocols.protocols()
+    costs = [budget.retrain_cost(t, retrain_epochs(t), final, protocols, options.seeds, horizon) for t in trials]
+    spent = budget.search_cost(study, final)
+    # A study whose trials did not record their cost (keras-tuner's) has nothing to count against.
+    kept = budget.within_budget(costs, search=spent, budget=options.budget if spent > 0 else None)
+    return [trials[k] for k in kept], {
+        "unit": "seed-preset epochs x training days", "budget": options.budget, "search_cost": spent,
+        "retrain_cost": sum(costs[k] for k in kept),
+        "left_out": [{"trial": t.number, "cost": c} for k, (t, c) in enumerate(zip(trials, costs, strict=True))
+                     if k not in kept]}
 
 
 def _reliability(retrained: list[dict], static: dict) -> dict:

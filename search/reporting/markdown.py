@@ -10,6 +10,7 @@ import html
 
 from markdown_it import MarkdownIt
 
+from search.evaluation import budget
 from search.reporting.tables import markdown, ordered, protocol_markdown
 
 
@@ -62,6 +63,8 @@ def markdown_report(summary: dict) -> str:
              f"to naive, pooled over every validation day. Recommended: **{rec['name']}** ({rec['why']}; rule "
              f"`{rec['rule']}`).", "", *_candidates(summary)]
     parts += _protocols(summary, "Configurations: mean forecast of their seeds.")
+    left_out = budget.note(summary.get("budget", {}))  # results of earlier rounds have no budget
+    parts += ["", left_out] if left_out else []
     seed = summary.get("seed_published")
     if seed:
         parts += ["", f"The seed notebook published MAE {seed['mae']:.2f} (MASE {seed['mase']:.4f}) for "
