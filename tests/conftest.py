@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from search.cli import tensorflow_environment
+
 ROOT = Path(__file__).resolve().parents[1]
 FILENAME = "BTC_USD_2013-10-01_2021-05-18-CoinDesk.csv"
 
@@ -33,8 +35,7 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 # Point the dataset cache at the local copy so `--data btc` resolves offline.
 os.environ["BITPREDICT_DATA_DIR"] = str(SHARED_DATA)
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+tensorflow_environment()  # as the commands set it, before a test module imports Keras
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
