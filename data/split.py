@@ -221,11 +221,21 @@ class FinalData:
         if refit_every <= 0 or len(test) == 0:
             return [Segment(self.plan.test_start, self.fit(window=window, horizon=horizon), test)]
         out = []
-        for origin in pd.date_range(self.plan.test_start, test.days[-1], freq=f"{refit_every}D"):
+        for origin in self._origins(test, refit_every):
             block = (test.days >= origin) & (test.days < origin + pd.Timedelta(days=refit_every))
             out.append(Segment(origin, _between(self.frame, window, horizon, end=origin),
                                Windows(test.X[block], test.Y[block], test.days[block])))
         return out
+
+    def origins(self, *, window: int, horizon: int, refit_every: int) -> list[pd.Timestamp]:
+        """The first days of :meth:`segments`, without building their training windows."""
+        test = self.test(window=window, horizon=horizon)
+        if refit_every <= 0 or len(test) == 0:
+            return [self.plan.test_start]
+        return self._origins(test, refit_every)
+
+    def _origins(self, test: Windows, refit_every: int) -> list[pd.Timestamp]:
+        return list(pd.date_range(self.plan.test_start, test.days[-1], freq=f"{refit_every}D"))
 
     def with_features(self, names) -> FinalData:
         return FinalData(with_features(self.frame, names), self.plan)

@@ -248,8 +248,8 @@ def finish(study, opts: RunOptions) -> dict | None:
               f"`python -m search.retrain --study {study.study_name} --storage {redact(opts.storage)}`", flush=True)
         raise
     print(format_table(summary), flush=True)
-    if budget.note(summary["budget"]):
-        print(budget.note(summary["budget"]), flush=True)
+    if left_out := budget.note(summary["budget"]):
+        print(left_out, flush=True)
     t = summary["timing"]
     print(f"retrain {t['total']:.0f}s: networks {t['networks']:.0f}s, classical forecasts {t['classical']:.0f}s "
           "(cached by data, or waited for)", flush=True)

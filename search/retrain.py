@@ -76,8 +76,8 @@ def main(argv=None) -> int:
               "to finish", flush=True)
         return 130
     print(format_table(summary))
-    if budget.note(summary["budget"]):
-        print(budget.note(summary["budget"]))
+    if left_out := budget.note(summary["budget"]):
+        print(left_out)
     return 0
 
 

@@ -48,10 +48,10 @@ def retrain_cost(trial: optuna.trial.FrozenTrial, epochs: int, final, protocols:
     frame, window = final.frame, trial.user_attrs["config"]["window"]
     total = 0.0
     for protocol in protocols:
-        segments = final.segments(window=window, horizon=horizon, refit_every=protocol.refit_every)
-        for k, segment in enumerate(segments):
+        origins = final.origins(window=window, horizon=horizon, refit_every=protocol.refit_every)
+        for k, origin in enumerate(origins):
             fit_epochs = protocol.warm_epochs(epochs) if protocol.warm and k else epochs
-            total += fit_epochs * _days_before(frame, segment.origin)
+            total += fit_epochs * _days_before(frame, origin)
     return trial.user_attrs.get("relative_cost", 1.0) * seeds * total
 
 
