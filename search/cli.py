@@ -263,6 +263,21 @@ def _storage_error(err: BaseException) -> str | None:
     return f"storage: {redact(root_cause(err))}"
 
 
+INTERRUPTED = 130  # a command's exit status after Ctrl-C, as a shell reports it
+
+
+def exit_with(code: int):
+    """End the process with ``code``. After a Ctrl-C, once the results are written and the lines
+    printed, without the interpreter's teardown: an XLA computation interrupted mid-step can leave
+    JAX's native threads and buffers for the teardown to crash on ("double free", SIGSEGV; measured:
+    2 of 8 interrupted JAX searches exited -6 or -11 after their last line)."""
+    if code == INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 def main_guard(fn):
     """Run a CLI ``main``: known errors become ``error: ...`` on stderr and exit status 2."""
 

@@ -182,7 +182,7 @@ def _worker(name: str, spec, data: DataSpec, opts: RunOptions, worker: int, thre
     try:
         run_trials(study, spec, final, opts, max_window=max_window, worker=worker)
     except KeyboardInterrupt:
-        sys.exit(130)
+        cli.exit_with(cli.INTERRUPTED)
 
 
 def _run_workers(name: str, spec, data: DataSpec, opts: RunOptions, max_window) -> None:

@@ -13,7 +13,6 @@ same study waits for the first.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 from search import cli
@@ -74,7 +73,7 @@ def main(argv=None) -> int:
             f" --storage {redact(args.storage)}" if args.storage else "")
         print(f"\ninterrupted: earlier results of {study.study_name} are kept as they were; run `{again}` again "
               "to finish", flush=True)
-        return 130
+        return cli.INTERRUPTED
     print(format_table(summary))
     if left_out := budget.note(summary["budget"]):
         print(left_out)
@@ -82,4 +81,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.exit_with(main())

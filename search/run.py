@@ -9,7 +9,6 @@ study (trials add up). ``python -m search.dashboard`` shows it live.
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import fields
 
@@ -140,10 +139,10 @@ def main(argv=None) -> int:
         else:
             search_family(args.family, opts)
     except KeyboardInterrupt:
-        return 130
+        return cli.INTERRUPTED
     print(f"done in {time.perf_counter() - started:.0f}s", flush=True)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.exit_with(main())
