@@ -267,9 +267,8 @@ INTERRUPTED = 130  # a command's exit status after Ctrl-C, as a shell reports it
 
 
 def exit_with(code: int):
-    """End the process with ``code``. After a Ctrl-C, once the results are written and the lines
-    printed, without the interpreter's teardown: an XLA computation interrupted mid-step can leave
-    JAX's native threads and buffers for the teardown to crash on ("double free", SIGSEGV; measured:
+    """End the process with ``code``; after a Ctrl-C (results written, lines printed) without the
+    interpreter's teardown, which an interrupted XLA step can leave to crash ("double free", SIGSEGV:
     2 of 8 interrupted JAX searches exited -6 or -11 after their last line)."""
     if code == INTERRUPTED:
         sys.stdout.flush()
