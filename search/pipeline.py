@@ -56,12 +56,15 @@ def _fmt(value) -> str:
 def trial_line(trial) -> str:
     """One line per finished trial. A pruned trial shows the score it was pruned on, its most recent
     fold's alone, labelled so, since it is not comparable with a complete trial's pooled score."""
+    from search.engine.study import SKIPPED
+
     score = f"val rel. MAE {trial.value:.4f}" if trial.value is not None else "val rel. MAE    -  "
     if trial.state.name == "PRUNED" and trial.intermediate_values:
         score = f"last fold    {trial.intermediate_values[max(trial.intermediate_values)]:.4f}"
     attrs = trial.user_attrs
     params = " ".join(f"{k}={_fmt(v)}" for k, v in trial.params.items())
-    reason = f"  ({attrs['fail_reason']})" if "fail_reason" in attrs else ""
+    reason = attrs.get("fail_reason") or attrs.get(SKIPPED)
+    reason = f"  ({reason})" if reason else ""
     return (f"trial {trial.number:4d} {trial.state.name:8s} {score}  epochs {attrs.get('epochs', 0):4d}  "
             f"{attrs.get('seconds', 0):6.1f}s  {params}{reason}")
 

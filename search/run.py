@@ -9,6 +9,7 @@ study (trials add up). ``python -m search.dashboard`` shows it live.
 
 from __future__ import annotations
 
+import argparse
 import time
 from dataclasses import fields
 
@@ -56,6 +57,9 @@ def build_parser() -> cli.Parser:
     p.add_argument("--rungs", choices=("cost", "epochs"),
                    help="what the pruner's rungs count: training cost (default: a model 50x as costly per epoch "
                         "meets each rung after 1/50 of the epochs) or epochs, whatever they cost")
+    p.add_argument("--cpu-max-macs", type=_macs, metavar="N",
+                   help="without a GPU, prune before training any configuration over N multiply-adds per window "
+                        "(default: the study's cpu_max_macs; inf: no limit)")
     p.add_argument("--seed", type=int, default=0, help="base random seed of sampler and trials (default 0)")
     p.add_argument("--retrain-top", type=pos, default=RetrainOptions.top,
                    help=f"best configurations to retrain and test (default {RetrainOptions.top})")
@@ -79,6 +83,16 @@ def build_parser() -> cli.Parser:
                    help="Keras backend to train on (default: $KERAS_BACKEND, else tensorflow); trials record it")
     p.add_argument("--verbose", action="store_true", help="show TensorFlow's and Optuna's logging")
     return p
+
+
+def _macs(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:  # NaN too
+        raise argparse.ArgumentTypeError(f"must be positive (inf: no limit), got {text}")
+    return value
 
 
 def check_options(args) -> None:

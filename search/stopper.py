@@ -29,11 +29,14 @@ class Stopper:
 
     def __call__(self, study, trial) -> bool:
         from search.engine.artifacts import validation_table
+        from search.engine.study import SKIPPED
 
         other = study.user_attrs.get("stopped", {})
         if other.get("at", 0) > self.study_started:  # another worker decided
             self.rule.reason = other["reason"]
             return True
+        if SKIPPED in trial.user_attrs:  # pruned before it saw the data: neither a draw nor a trial without a gain
+            return False
         table = validation_table(trial, self.store) if trial.state.name == "COMPLETE" else None
         forecast = None if table is None else table["forecast"].to_numpy()
         progress = len(self.rule.history)

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -46,6 +47,9 @@ class StudySpec:
     horizon: int = 1
     folds: int = 3  # walk-forward validation: blocks of --val-size days, each trained on all days before it
     rungs: str = "cost"  # the pruner's resource: training cost (epochs x cost per epoch), or plain epochs
+    # Without a GPU, a configuration over this many forward multiply-adds per window (search.engine.cost)
+    # is pruned before it trains: a space or preset sized for a GPU would otherwise take hours a trial.
+    cpu_max_macs: float = math.inf
 
     def __post_init__(self):
         if self.rungs not in ("cost", "epochs"):
@@ -56,6 +60,8 @@ class StudySpec:
             raise ValueError(f"unknown pruner {self.pruner!r}; choose from {', '.join(PRUNERS)}")
         if self.reduction_factor < 2:
             raise ValueError(f"reduction_factor must be at least 2, got {self.reduction_factor}")
+        if not isinstance(self.cpu_max_macs, int | float) or not self.cpu_max_macs > 0:  # NaN too
+            raise ValueError(f"cpu_max_macs must be a positive number (inf: no limit), got {self.cpu_max_macs!r}")
         for key in ("trials", "epochs", "patience", "eval_every", "horizon", "folds"):
             if getattr(self, key) < 1:
                 raise ValueError(f"{key} must be at least 1, got {getattr(self, key)}")

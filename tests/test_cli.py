@@ -20,6 +20,8 @@ BAD = [
     ("retrain", ["--config", "/nonexistent.json"], "/nonexistent.json: not a usable best_config.json"),
     ("retrain", ["--study", "nosuch", "--budget", "nan"], "--budget: must be 0 or more, got nan"),
     ("run", ["--family", "dense", "--retrain-budget", "-1"], "--retrain-budget: must be 0 or more, got -1"),
+    ("run", ["--family", "nbeats", "--cpu-max-macs", "0"], "--cpu-max-macs: must be positive (inf: no limit), got 0"),
+    ("run", ["--family", "nbeats", "--cpu-max-macs", "2M"], "--cpu-max-macs: '2M' is not a number"),
     ("report", ["--study", "nosuch"], "no such SQLite database"),
     ("report", ["--all", "--storage", "ftp://x"], "unknown storage 'ftp://x'"),
     ("forecast", ["--study", "nosuch", "--days", "-1"], "--days: must be at least 1, got -1"),

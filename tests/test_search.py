@@ -34,8 +34,8 @@ def in_tmp(tmp_path, monkeypatch):
 
 
 # N-BEATS' seed preset (24M weights, 120 dense layers) took 119 s to 1,047 s of this test on the same
-# machine kind, most of it system time; its preset is built and checked in test_spaces, and its
-# sampled configurations train there.
+# machine kind, most of it system time; its preset is built and checked in test_spaces, its sampled
+# configurations train there, and its study's CPU limit is tested below.
 @pytest.mark.slow
 @pytest.mark.parametrize("family", [f for f in spaces.families() if f != "nbeats"])
 def test_four_trial_study_of_each_family(family, tmp_path, btc_short, capsys):
@@ -221,6 +221,8 @@ def test_bad_options_are_one_line_errors(tmp_path, btc_short, capsys):
     ("trails = 10", "unknown key(s) trails"),
     ("trials = ", "Invalid value"),
     ("folds = 0", "folds must be at least 1, got 0"),
+    ("cpu_max_macs = 0", "cpu_max_macs must be a positive number (inf: no limit), got 0"),
+    ("cpu_max_macs = 'lots'", "cpu_max_macs must be a positive number (inf: no limit), got 'lots'"),
 ])
 def test_bad_study_declaration_is_one_line_error(line, message, tmp_path, btc_short, capsys, monkeypatch):
     import studies
@@ -367,3 +369,51 @@ def test_a_volume_column_is_a_feature_of_the_multivariate_family(tmp_path, btc_p
     assert fold.train.X.shape[2] == 2 and fold.train.X[0, :, 1] == pytest.approx(volume[:7])
     result = train(config, fold.train, fold.val, epochs=2)
     assert result.model.input_shape == (None, 7, 2) and np.isfinite(result.best_val_mase)
+
+
+def _nbeats_macs(params: dict) -> int:
+    """Forward multiply-adds per window, counted by hand from N-BEATS' shape: each block maps the window
+    to its width, through fc_layers - 1 more hidden layers, to a backcast of the window and a forecast
+    of one day. A shared block runs once per block all the same."""
+    width, window = params["width"], params["window"]
+    block = window * width + (params["fc_layers"] - 1) * width * width + width * (window + 1)
+    return params["stacks"] * params["blocks"] * block
+
+
+def test_without_a_gpu_a_configuration_over_the_cpu_limit_is_skipped_before_it_trains(tmp_path, btc_short, capsys,
+                                                                                      monkeypatch):
+    from search.engine.study import SKIPPED, final_data_of
+    from search.evaluation.retrain import evidence_of
+    from search.stopper import Stopper
+    from search.workspace import Workspace
+
+    code = run.main(["--family", "nbeats", "--trials", "6", "--sampler", "random", "--data", str(btc_short),
+                     "--storage", storage_url(tmp_path), "--study", "nb", "--cpu-max-macs", "1e6", "--no-retrain",
+                     "--no-stop", *FAST])
+    assert code == 0
+    out = capsys.readouterr().out
+    trials = trials_of(tmp_path, "nb")
+    over = [t for t in trials if _nbeats_macs(t.params) > 1e6]
+    under = [t for t in trials if t not in over]
+    assert over and under and trials[0] in over  # the seed's 24M preset is over, with others
+    for t in over:
+        assert t.state.name == "PRUNED" and not t.intermediate_values and "epochs" not in t.user_attrs
+        assert f"{_nbeats_macs(t.params) / 1e6:.3g}M multiply-adds per window" in t.user_attrs[SKIPPED]
+        assert f"trial {t.number:4d} PRUNED" in out and t.user_attrs[SKIPPED] in out
+    assert "23.8M multiply-adds per window, over the study's CPU limit of 1M" in trials[0].user_attrs[SKIPPED]
+    for t in under:
+        assert SKIPPED not in t.user_attrs and t.intermediate_values  # each one trained and reported
+    # The guard's multiple-testing count, and the stopping rule's, hold only the trials that saw the data.
+    study = optuna.load_study(study_name="nb", storage=storage_url(tmp_path))
+    assert evidence_of(study, pd.DataFrame(), 1, None).n_drawn == len(under)
+    stopper = Stopper(study, final_data_of(study), 1, Workspace(tmp_path / "runs"), None, 0)
+    for t in trials:
+        stopper(study, t)
+    assert stopper.rule.seen == len(under)
+    # The study file's limit applies without a GPU only.
+    objective = Objective(load_study_spec("nbeats"), SearchData.__new__(SearchData))
+    assert load_study_spec("nbeats").cpu_max_macs == 2e6 and load_study_spec("dense").cpu_max_macs == float("inf")
+    monkeypatch.setattr("search.engine.backend.gpus", lambda: [])
+    assert objective.cpu_limit() == 2e6
+    monkeypatch.setattr("search.engine.backend.gpus", lambda: ["a GPU"])
+    assert objective.cpu_limit() == float("inf")

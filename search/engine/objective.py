@@ -35,7 +35,7 @@ from search.engine import backend
 from search.engine.artifacts import fold_table, save_validation
 from search.engine.cost import OVERHEAD, macs_per_window
 from search.engine.group import ModelBuildError, seeded
-from search.engine.study import INTERRUPTED
+from search.engine.study import INTERRUPTED, SKIPPED
 from search.engine.trainer import (
     Member,
     OutOfMemory,
@@ -49,6 +49,10 @@ from studies import StudySpec
 
 class UnfitTrial(RuntimeError):
     """The sampled configuration does not fit the data (its window leaves too little to train on)."""
+
+
+class OverCpuLimit(optuna.TrialPruned):
+    """Without a GPU, the configuration is over the study's ``cpu_max_macs``: pruned before it trains."""
 
 
 # Exceptions that end one trial as FAIL while the study goes on.
@@ -95,20 +99,29 @@ class Objective:
         seed = _seed_macs(self.spec.family, self.spec.horizon)
         return (macs_per_window(model) + OVERHEAD) / (seed + OVERHEAD)
 
+    def cpu_limit(self) -> float:
+        """The most multiply-adds per window a trial may cost here: the study's CPU limit without a GPU."""
+        return math.inf if backend.gpus() else self.spec.cpu_max_macs
+
     def evaluate(self, config: dict, *, seed: int, epochs: int | None = None, eval_every: int | None = None,
-                 report=None) -> tuple[float, dict, pd.DataFrame]:
+                 report=None, max_macs: float = math.inf) -> tuple[float, dict, pd.DataFrame]:
         """Train ``config`` on every fold; return the pooled score, the facts a trial records (enough
         to train it again alike), and the table of validation forecasts behind the score.
 
         The most recent fold trains first, alone, and ``report(epoch, its score, relative cost)`` lets the pruner
         stop a weak trial there; only a trial that survives pays for the earlier folds, which then
         train side by side as one group. Without ``eval_every``, a chunk lasts the study's
-        ``eval_every`` epochs, or fewer for a model that costs more than the seed preset."""
+        ``eval_every`` epochs, or fewer for a model that costs more than the seed preset. A model over
+        ``max_macs`` multiply-adds per window raises :class:`OverCpuLimit` before it trains."""
         folds = self.folds(config)
         last = folds[-1]
         measured = {"cost": 1.0, "every": eval_every or self.spec.eval_every}
 
         def chunk(model) -> int:
+            macs = macs_per_window(model)
+            if macs > max_macs:
+                raise OverCpuLimit(f"{macs / 1e6:.3g}M multiply-adds per window, over the study's CPU limit of "
+                                   f"{max_macs / 1e6:.3g}M: the study's cpu_max_macs, which --cpu-max-macs inf lifts")
             measured["cost"] = self.relative_cost(model)
             by_cost = self.spec.rungs == "cost"
             measured["every"] = eval_every or (max(1, min(self.spec.eval_every,
@@ -162,7 +175,8 @@ class Objective:
             trial.set_user_attr("config", config)
             trial.set_user_attr("worker_pid", os.getpid())
             trial.set_user_attr("backend", backend.name())
-            value, attrs, table = self.evaluate(config, seed=self.seed + trial.number, report=report)
+            value, attrs, table = self.evaluate(config, seed=self.seed + trial.number, report=report,
+                                                max_macs=self.cpu_limit())
             for key, item in attrs.items():
                 trial.set_user_attr(key, item)
             if self.artifacts is not None:
@@ -170,6 +184,9 @@ class Objective:
             return value
         except TRIAL_FAILURES as err:
             trial.set_user_attr("fail_reason", str(err))
+            raise
+        except OverCpuLimit as err:
+            trial.set_user_attr(SKIPPED, str(err))
             raise
         except KeyboardInterrupt:
             trial.set_user_attr("fail_reason", INTERRUPTED)

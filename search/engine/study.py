@@ -30,6 +30,7 @@ SCHEMA, READY = "schema", "uid"  # the attributes written first and last
 MATCH = ("family", "horizon", "sha256", "split", "metric")  # what a resumed study must share with the command
 WAIT_SECONDS = 60
 INTERRUPTED = "interrupted (Ctrl-C)"
+SKIPPED = "skipped"  # the user attribute of a trial pruned before it trained: why (it saw no data)
 
 
 def study_attrs(spec: StudySpec, data: DataSpec, final: FinalData) -> dict:

@@ -22,7 +22,7 @@ from scipy import stats
 
 from data.split import REFERENCE_WINDOW
 from search.engine.artifacts import validation_table
-from search.engine.study import final_data_of, require_completed
+from search.engine.study import SKIPPED, final_data_of, require_completed
 from search.evaluation import budget, verdict
 from search.evaluation.intervals import seed_band, write_intervals
 from search.evaluation.metrics import evaluate
@@ -54,9 +54,10 @@ def top_trials(study: optuna.Study, k: int) -> list[optuna.trial.FrozenTrial]:
 
 def evidence_of(study: optuna.Study, table, horizon: int, store) -> Evidence:
     """The guard's evidence: the candidates' validation table, and every complete trial's forecasts
-    that the artifact store holds (the others' draws still count in ``n_drawn``)."""
+    that the artifact store holds (the others' draws still count in ``n_drawn``; a trial skipped
+    before it trained is no draw)."""
     states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
-    finished = study.get_trials(deepcopy=False, states=states)
+    finished = [t for t in study.get_trials(deepcopy=False, states=states) if SKIPPED not in t.user_attrs]
     draws = {}
     for t in finished:
         stored = validation_table(t, store) if t.state == optuna.trial.TrialState.COMPLETE else None
