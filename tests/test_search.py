@@ -382,6 +382,7 @@ def _nbeats_macs(params: dict) -> int:
 
 def test_without_a_gpu_a_configuration_over_the_cpu_limit_is_skipped_before_it_trains(tmp_path, btc_short, capsys,
                                                                                       monkeypatch):
+    from search.engine.cost import OVERHEAD
     from search.engine.study import SKIPPED, final_data_of
     from search.evaluation.retrain import evidence_of
     from search.stopper import Stopper
@@ -403,6 +404,9 @@ def test_without_a_gpu_a_configuration_over_the_cpu_limit_is_skipped_before_it_t
     assert "23.8M multiply-adds per window, over the study's CPU limit of 1M" in trials[0].user_attrs[SKIPPED]
     for t in under:
         assert SKIPPED not in t.user_attrs and t.intermediate_values  # each one trained and reported
+        # Its cost counts in epochs of a model at the limit, not of the skipped 24M preset.
+        assert t.user_attrs["relative_cost"] == pytest.approx((_nbeats_macs(t.params) + OVERHEAD) / (1e6 + OVERHEAD),
+                                                              abs=1e-4)
     # The guard's multiple-testing count, and the stopping rule's, hold only the trials that saw the data.
     study = optuna.load_study(study_name="nb", storage=storage_url(tmp_path))
     assert evidence_of(study, pd.DataFrame(), 1, None).n_drawn == len(under)
