@@ -6,6 +6,8 @@ names it. The module declares:
 - ``SPACE``: its hyperparameters (:class:`~spaces.space.Space`), beside the shared ones;
 - ``build(config, n_features, horizon) -> keras.Model`` (uncompiled);
 - ``PRESETS`` (name -> configuration) and ``SEED_PRESET``, the one every study enqueues first;
+- optionally ``CPU_PRESET``, the seed's settings at a size the study's CPU limit lets train,
+  enqueued second;
 - optionally ``GROUP_SIZE`` (models of one configuration trained side by side on a CPU; default
   8) or ``group_size(config)``, ``features(config)`` (input columns beside the price),
   ``training_view(model, config)`` (what trains, on which per-sample loss) and
@@ -68,6 +70,12 @@ def _all_presets() -> dict[str, dict]:
 def seed_preset(name: str) -> str:
     """The preset a family's study enqueues first, so every search starts from the seed's model."""
     return family(name).SEED_PRESET
+
+
+def start_presets(name: str) -> list[str]:
+    """The presets a family's study enqueues, in order: the seed's, then its CPU-sized twin if declared."""
+    module = family(name)
+    return [module.SEED_PRESET, *([module.CPU_PRESET] if hasattr(module, "CPU_PRESET") else [])]
 
 
 def space(name: str, *, max_window: int | None = None) -> Space:

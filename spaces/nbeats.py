@@ -42,4 +42,7 @@ PRESETS = {
                     "fc_layers": 4, "width": 512, "share_weights": False, "batch_size": 1024,
                     "epochs": 5000, "patience": 200},
 }
+PRESETS["seed-nbeats-2-stacks"] = {**PRESETS["seed-nbeats"], "stacks": 2}
 SEED_PRESET = "seed-nbeats"
+# 1.6M multiply-adds per window: under the study's CPU limit, which skips the seed's 24M model.
+CPU_PRESET = "seed-nbeats-2-stacks"

@@ -388,24 +388,25 @@ def test_without_a_gpu_a_configuration_over_the_cpu_limit_is_skipped_before_it_t
     from search.stopper import Stopper
     from search.workspace import Workspace
 
-    code = run.main(["--family", "nbeats", "--trials", "6", "--sampler", "random", "--data", str(btc_short),
-                     "--storage", storage_url(tmp_path), "--study", "nb", "--cpu-max-macs", "1e6", "--no-retrain",
-                     "--no-stop", *FAST])
+    code = run.main(["--family", "nbeats", "--trials", "9", "--sampler", "random", "--data", str(btc_short),
+                     "--storage", storage_url(tmp_path), "--study", "nb", "--no-retrain", "--no-stop", *FAST])
     assert code == 0
     out = capsys.readouterr().out
     trials = trials_of(tmp_path, "nb")
-    over = [t for t in trials if _nbeats_macs(t.params) > 1e6]
+    over = [t for t in trials if _nbeats_macs(t.params) > 2e6]  # the study file's limit
     under = [t for t in trials if t not in over]
-    assert over and under and trials[0] in over  # the seed's 24M preset is over, with others
+    assert len(over) >= 2 and trials[0] in over  # the seed's 24M preset is over, with sampled ones
+    # ...and its settings at 2 stacks (1.6M) train second.
+    assert trials[1].user_attrs["preset"] == "seed-nbeats-2-stacks" and trials[1] in under and len(under) >= 2
     for t in over:
         assert t.state.name == "PRUNED" and not t.intermediate_values and "epochs" not in t.user_attrs
         assert f"{_nbeats_macs(t.params) / 1e6:.3g}M multiply-adds per window" in t.user_attrs[SKIPPED]
         assert f"trial {t.number:4d} PRUNED" in out and t.user_attrs[SKIPPED] in out
-    assert "23.8M multiply-adds per window, over the study's CPU limit of 1M" in trials[0].user_attrs[SKIPPED]
+    assert "23.8M multiply-adds per window, over the study's CPU limit of 2M" in trials[0].user_attrs[SKIPPED]
     for t in under:
         assert SKIPPED not in t.user_attrs and t.intermediate_values  # each one trained and reported
         # Its cost counts in epochs of a model at the limit, not of the skipped 24M preset.
-        assert t.user_attrs["relative_cost"] == pytest.approx((_nbeats_macs(t.params) + OVERHEAD) / (1e6 + OVERHEAD),
+        assert t.user_attrs["relative_cost"] == pytest.approx((_nbeats_macs(t.params) + OVERHEAD) / (2e6 + OVERHEAD),
                                                               abs=1e-4)
     # The guard's multiple-testing count, and the stopping rule's, hold only the trials that saw the data.
     study = optuna.load_study(study_name="nb", storage=storage_url(tmp_path))
@@ -414,7 +415,9 @@ def test_without_a_gpu_a_configuration_over_the_cpu_limit_is_skipped_before_it_t
     for t in trials:
         stopper(study, t)
     assert stopper.rule.seen == len(under)
-    # The study file's limit applies without a GPU only.
+    # The flag overrides the study file; the limit applies without a GPU only.
+    assert run.options_from(run.build_parser().parse_args(["--family", "nbeats", "--cpu-max-macs", "inf"])) \
+        .overrides["cpu_max_macs"] == float("inf")
     objective = Objective(load_study_spec("nbeats"), SearchData.__new__(SearchData))
     assert load_study_spec("nbeats").cpu_max_macs == 2e6 and load_study_spec("dense").cpu_max_macs == float("inf")
     monkeypatch.setattr("search.engine.backend.gpus", lambda: [])

@@ -98,19 +98,20 @@ def _check_matches(old: dict, attrs: dict, name: str) -> None:
             raise StudyStateError(f"study {name!r} exists with {key} {old.get(key)!r}, not {attrs[key]!r}; {hint}")
 
 
-def _enqueue_preset(study: optuna.Study, spec: StudySpec, **attrs) -> None:
-    preset = spaces.seed_preset(spec.family)
+def _enqueue_preset(study: optuna.Study, spec: StudySpec, *, only_seed: bool = False, **attrs) -> None:
     names = {p.name for p in spaces.space(spec.family)}
-    study.enqueue_trial({k: v for k, v in spaces.preset(preset).items() if k in names},
-                        user_attrs={"preset": preset, **attrs})
+    for preset in spaces.start_presets(spec.family)[:1 if only_seed else None]:
+        study.enqueue_trial({k: v for k, v in spaces.preset(preset).items() if k in names},
+                            user_attrs={"preset": preset, **attrs})
 
 
 def _requeue_interrupted_preset(study: optuna.Study, spec: StudySpec) -> None:
     """A seed preset whose only run was stopped by Ctrl-C runs again when the study resumes."""
-    presets = [t for t in study.get_trials(deepcopy=False) if t.user_attrs.get("preset")]
+    seed = spaces.seed_preset(spec.family)
+    presets = [t for t in study.get_trials(deepcopy=False) if t.user_attrs.get("preset") == seed]
     if presets and all(t.state == optuna.trial.TrialState.FAIL and t.user_attrs.get("fail_reason") == INTERRUPTED
                        for t in presets):
-        _enqueue_preset(study, spec, requeued_from=presets[-1].number)
+        _enqueue_preset(study, spec, only_seed=True, requeued_from=presets[-1].number)
 
 
 def load_existing(name: str, storage_url: str) -> optuna.Study:
