@@ -424,3 +424,15 @@ def test_without_a_gpu_a_configuration_over_the_cpu_limit_is_skipped_before_it_t
     assert objective.cpu_limit() == 2e6
     monkeypatch.setattr("search.engine.backend.gpus", lambda: ["a GPU"])
     assert objective.cpu_limit() == float("inf")
+
+
+def test_the_keras_tuner_engine_skips_over_the_cpu_limit_too(btc_short, monkeypatch):
+    from search.engine.kt_engine import trainer_score
+    from search.engine.study import SKIPPED
+
+    monkeypatch.setattr("search.engine.backend.gpus", lambda: [])
+    frame = load(str(btc_short))
+    final = FinalData(frame, make_plan(frame, window=7, horizon=1, test_size=30, val_size=30, folds=3))
+    result = trainer_score(load_study_spec("nbeats"), final.search())(spaces.preset("seed-nbeats"), 2)
+    assert result["score"] == 1e9 and "23.8M multiply-adds per window" in result[SKIPPED]
+    assert "fail_reason" not in result and "table" not in result  # nothing trained, nothing to keep

@@ -28,7 +28,8 @@ import optuna
 
 import spaces
 from data import SearchData
-from search.engine.objective import TRIAL_FAILURES, Objective
+from search.engine.objective import TRIAL_FAILURES, Objective, OverCpuLimit
+from search.engine.study import SKIPPED
 from spaces.space import Choice, Float, Int
 from studies import StudySpec
 
@@ -80,11 +81,14 @@ def trainer_score(spec: StudySpec, search: SearchData, *, seed: int = 0, deadlin
         config = {**config, "epochs": spec.epochs, "patience": spec.patience}
         start = time.perf_counter()
         try:
-            value, attrs, table = objective.evaluate(config, seed=seed, epochs=min(epochs, spec.epochs))
+            value, attrs, table = objective.evaluate(config, seed=seed, epochs=min(epochs, spec.epochs),
+                                                     max_macs=objective.cpu_limit())
             return {"score": value, "config": config, "seconds": round(time.perf_counter() - start, 3),
                     "engine": "keras-tuner", "table": table, **attrs}
         except TRIAL_FAILURES as err:
             return {"score": 1e9, "fail_reason": str(err), "config": config}
+        except OverCpuLimit as err:
+            return {"score": 1e9, SKIPPED: str(err), "config": config}
         finally:
             keras.backend.clear_session()
 
@@ -144,11 +148,11 @@ def copy_into_study(study: optuna.Study, tuner: SpaceTuner, store=None) -> int:
         params = {k: v for k, v in config.items() if k in dists}
         attrs = {"engine": "keras-tuner", "config": result.get("config", config),
                  **{k: v for k, v in result.items() if k not in ("score", "config", "table")}}
-        failed = "fail_reason" in result
-        if store is not None and not failed:
+        failed, skipped = "fail_reason" in result, SKIPPED in result
+        if store is not None and not (failed or skipped):
             attrs[KEY] = upload_table(study, store, result["table"])
+        state = "FAIL" if failed else "PRUNED" if skipped else "COMPLETE"
         study.add_trial(optuna.trial.create_trial(
             params=params, distributions={k: dists[k] for k in params}, user_attrs=attrs,
-            value=None if failed else float(result["score"]),
-            state=optuna.trial.TrialState.FAIL if failed else optuna.trial.TrialState.COMPLETE))
+            value=None if failed or skipped else float(result["score"]), state=optuna.trial.TrialState[state]))
     return len(tuner.records)
