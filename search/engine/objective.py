@@ -123,7 +123,7 @@ class Objective:
             macs = macs_per_window(model)
             if macs > max_macs:
                 raise OverCpuLimit(f"{macs / 1e6:.3g}M multiply-adds per window, over the study's CPU limit of "
-                                   f"{max_macs / 1e6:.3g}M: the study's cpu_max_macs, which --cpu-max-macs inf lifts")
+                                   f"{max_macs / 1e6:.3g}M (cpu_max_macs); --cpu-max-macs inf lifts it")
             measured["cost"] = self.relative_cost(model, max_macs=max_macs)
             by_cost = self.spec.rungs == "cost"
             measured["every"] = eval_every or (max(1, min(self.spec.eval_every,
