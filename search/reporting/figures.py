@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import optuna
 import pandas as pd
 import plotly.graph_objects as go
@@ -143,8 +145,11 @@ def search_figures(study: optuna.Study) -> list[tuple[str, object]]:
     figs: list[tuple[str, object]] = [("Optimisation history", vis.plot_optimization_history(study, **target)),
                                       ("The best score, its noise, and where the search stopped", progress_figure(study))]
     if done >= 2:
-        figs.append(("Hyperparameter importances (PED-ANOVA, Optuna's default evaluator)",
-                     vis.plot_param_importances(study, evaluator=PedAnovaImportanceEvaluator(), **target)))
+        with warnings.catch_warnings():  # "some regimes have less than 2 trials": the figure's own caveat
+            warnings.filterwarnings("ignore", message="Some regimes for parameter", category=UserWarning)
+            importances = vis.plot_param_importances(study, evaluator=PedAnovaImportanceEvaluator(), **target)
+        figs.append(("Hyperparameter importances (PED-ANOVA, Optuna's default evaluator; rough with few trials)",
+                     importances))
         figs.append(("Parallel coordinates", vis.plot_parallel_coordinate(study, **target)))
     else:
         figs.append(("Hyperparameter importances", f"needs at least 2 completed trials; this study has {done}"))
