@@ -62,6 +62,12 @@ def test_ensemble_is_selected_on_validation_and_scored_on_test(two_studies):
     # fold it generally differs from the final weights' combination.
     final_weights = sum(w * validation[n] for n, w in rec["weights"].items())
     assert not np.allclose(validation[ENS], final_weights)
+    # Whether a plain forecaster beat it on validation is stated, from the candidates' own scores.
+    plain = {c["name"]: c["val_rel_mae"] for c in s["validation"]["candidates"] if c["kind"] != "config"}
+    assert rec["best_plain"] == min(plain, key=plain.get)
+    assert rec["beats_best_plain"] == (rec["val_rel_mae"] < min(plain.values()))
+    assert (f"It does not beat {rec['best_plain']} on the validation days" in s["verdict"]) \
+        == (not rec["beats_best_plain"])
 
 
 def test_ensemble_saves_reloads_and_forecasts(two_studies, monkeypatch, capsys):
