@@ -63,6 +63,24 @@ def select(forecasts: dict, folds, *, size: int = ENSEMBLE_SIZE) -> tuple[dict[s
     return weights, scores, honest
 
 
+def _against_plain(ensemble_val: float, origin: dict, scores: dict) -> dict:
+    """The ensemble is this command's product, but it must say when a plain forecaster beat it."""
+    plain = min((n for n in origin if origin[n]["kind"] != "config"), key=scores.get)
+    return {"best_plain": plain, "beats_best_plain": bool(ensemble_val < scores[plain])}
+
+
+def _lead(members: list, rec: dict, scores: dict) -> str:
+    """The verdict's opening: the members, and whether the best plain forecaster beat the ensemble."""
+    lead = (f"Ensemble of {len(members)} member(s) selected on validation: " + ", ".join(
+        f"{w:.0%} {n}" for n, w in rec["weights"].items()) + f" (cross-fitted validation MAE {rec['val_rel_mae']:.4f} "
+        "× naive's).")
+    if not rec["beats_best_plain"]:
+        plain = rec["best_plain"]
+        lead += (f" It does not beat {plain} on the validation days ({scores[plain]:.4f}), so {plain} remains the "
+                 "better choice; the ensemble is scored below as built.")
+    return lead
+
+
 def build_ensemble(studies, ident: Identity, *, options: EnsembleOptions | None = None,
                    ws: Workspace, store=None) -> dict:
     options = options or EnsembleOptions()
@@ -98,11 +116,8 @@ def build_ensemble(studies, ident: Identity, *, options: EnsembleOptions | None 
             columns[name] = combine({n: w / sum(kept.values()) for n, w in kept.items()}, columns)
             results.append(score_protocol(protocol, test, columns, folder=folder, work=work,
                                           fit_series=final.fit_series(), horizon=horizon, about=about))
-        # The ensemble is this command's product, but it must say when a plain forecaster beat it.
-        plain = min((n for n in origin if origin[n]["kind"] != "config"), key=scores.get)
         recommendation = {"name": name, "kind": "ensemble", "val_rel_mae": ensemble_val, "weights": weights,
-                          "cross_fitted": honest is not None, "best_plain": plain,
-                          "beats_best_plain": bool(ensemble_val < scores[plain]),
+                          "cross_fitted": honest is not None, **_against_plain(ensemble_val, origin, scores),
                           "val_rel_mae_selected_on": pooled_rel_mae(actual, forecasts["naive"], selected_on)}
         first = studies[0].user_attrs
         summary = {
@@ -117,12 +132,7 @@ def build_ensemble(studies, ident: Identity, *, options: EnsembleOptions | None 
             "size": options.size, "seeds": options.seeds, "selection_seconds": round(selection_s, 3),
         }
         summary["intervals"] = write_intervals(final, val_table, folder / results[0]["table"], name, horizon, work)
-        lead = (f"Ensemble of {len(members)} member(s) selected on validation: " + ", ".join(
-            f"{w:.0%} {n}" for n, w in weights.items()) + f" (cross-fitted validation MAE {ensemble_val:.4f} × naive's).")
-        if not recommendation["beats_best_plain"]:
-            lead += (f" It does not beat {plain} on the validation days ({scores[plain]:.4f}), so {plain} remains the "
-                     "better choice; the ensemble is scored below as built.")
-        summary["verdict"] = verdict.summary_sentence(summary, "the ensemble", lead=lead)
+        summary["verdict"] = verdict.summary_sentence(summary, "the ensemble", lead=_lead(members, recommendation, scores))
         # The weights and members (with their saved models) beside them; retrain.json, renamed last, names it.
         write_json(work / "ensemble.json", {k: summary[k] for k in ("study", "identity", "horizon", "data", "sha256",
                                                                     "split", "members", "recommendation")})
