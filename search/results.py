@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from search.engine import interrupts
 from search.errors import ResultsError
 from search.files import locked, new_folder, write_json
 from search.workspace import Identity, Workspace
@@ -46,7 +47,9 @@ def publish(folder: Path, summary: dict, work: Path) -> Path:
     """Write ``retrain.json`` (it names files in ``work`` only), then remove earlier retrains' folders.
 
     Until the rename that writes ``retrain.json``, the earlier summary and its files stay whole:
-    an interrupted retrain loses nothing already earned."""
+    an interrupted retrain loses nothing already earned. A Ctrl-C that a finaliser swallowed after
+    the last training chunk (:mod:`search.engine.interrupts`) stops it here: nothing is published."""
+    interrupts.check()
     path = folder / SUMMARY
     with locked(folder / ".read.lock"):
         write_json(path, summary)
