@@ -3,8 +3,8 @@
 An epoch of a 3-layer bidirectional LSTM over 90 days costs thousands of times what an epoch of the
 seed's small dense model does. The pruner's resource is therefore the training cost so far, in
 **epochs of the family's seed preset on the same data** (:mod:`studies.samplers`), or of a model at
-the study's CPU limit where that skips the preset: a model 50x as expensive per epoch reaches the first rung after 1/50 of the epochs, and validates as often as
-that needs.
+the study's CPU limit where that skips the preset: a model 50x as expensive per epoch reaches the
+first rung after 1/50 of the epochs, and validates as often as that needs.
 
 The cost of one window is the forward multiply-adds of the model (each layer's kernel weights times
 the positions it is applied at: timesteps for recurrent, convolutional and time-distributed layers)

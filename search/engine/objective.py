@@ -94,12 +94,13 @@ class Objective:
                              f"first fold, fewer than {MIN_TRAIN_WINDOWS}")
         return folds
 
-    def relative_cost(self, model, *, max_macs: float = math.inf) -> float:
-        """An epoch of ``model`` in epochs of the family's seed preset (the same windows), or of a model
-        at ``max_macs`` when the preset is over it: the costliest model the study trains is the unit,
-        else a study whose preset is skipped would meet its first rung only near the epoch cap."""
+    def relative_cost(self, macs: int, *, max_macs: float = math.inf) -> float:
+        """An epoch of a model of ``macs`` multiply-adds per window, in epochs of the family's seed
+        preset (the same windows), or of a model at ``max_macs`` when the preset is over it: the
+        costliest model the study trains is the unit, else a study whose preset is skipped would meet
+        its first rung only near the epoch cap."""
         unit = min(_seed_macs(self.spec.family, self.spec.horizon), max_macs)
-        return (macs_per_window(model) + OVERHEAD) / (unit + OVERHEAD)
+        return (macs + OVERHEAD) / (unit + OVERHEAD)
 
     def cpu_limit(self) -> float:
         """The most multiply-adds per window a trial may cost here: the study's CPU limit without a GPU."""
@@ -124,7 +125,7 @@ class Objective:
             if macs > max_macs:
                 raise OverCpuLimit(f"{macs / 1e6:.3g}M multiply-adds per window, over the study's CPU limit of "
                                    f"{max_macs / 1e6:.3g}M (cpu_max_macs); --cpu-max-macs inf lifts it")
-            measured["cost"] = self.relative_cost(model, max_macs=max_macs)
+            measured["cost"] = self.relative_cost(macs, max_macs=max_macs)
             by_cost = self.spec.rungs == "cost"
             measured["every"] = eval_every or (max(1, min(self.spec.eval_every,
                                                           int(self.spec.eval_every / measured["cost"])))
